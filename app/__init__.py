@@ -1,0 +1,5 @@
+"""The two processes: ``app.gui`` (windows, tabs, views) and ``app.worker`` (sessions,
+frame scheduling, the SQLite store), plus ``app.cli`` (remote control) and the state
+paths and entry point they share."""
+
+__version__ = "0.1.0"

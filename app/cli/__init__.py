@@ -1,0 +1,1 @@
+"""``emberterm cli ...``: remote control of the worker, speaking the same protocol as a GUI."""
