@@ -115,7 +115,12 @@ def state_paths(environ: dict[str, str] | None = None) -> StatePaths:
             runtime_dir=root / "run",
         )
     dirs = platformdirs.PlatformDirs(APP_NAME, appauthor=False)
-    runtime = Path(dirs.user_runtime_dir)
+    if sys.platform.startswith("linux") and not env.get("XDG_RUNTIME_DIR"):
+        # No session runtime directory (a bare ssh login, a container): a per-user
+        # directory in /tmp, made 0700 by ensure(), rather than platformdirs' warning.
+        runtime = Path(tempfile.gettempdir()) / f"{APP_NAME}-{os.getuid()}"
+    else:
+        runtime = Path(dirs.user_runtime_dir)
     return StatePaths(
         config_dir=Path(dirs.user_config_dir),
         data_dir=Path(dirs.user_data_dir),
