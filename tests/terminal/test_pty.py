@@ -1,0 +1,319 @@
+"""terminal.pty on real pseudo-terminals running real sh, bash, cat, wc, sleep and stty.
+
+Every wait below is a bound against hanging, not an assertion on speed: the helpers poll
+the descriptor like an owner would and fail only when the expected output never comes.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from terminal.pty import (
+    TERM_PROGRAM_VERSION,
+    Pty,
+    SpawnError,
+    WriteQueueFullError,
+    default_argv,
+    spawn,
+)
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX pseudo-terminals")
+
+BOUND = 30.0  # seconds: generous, so a loaded machine does not fail a correct program
+
+
+@pytest.fixture
+def ptys() -> Iterator[list[Pty]]:
+    """Ptys a test spawned; closed (terminated and reaped) whatever the test's outcome."""
+    spawned: list[Pty] = []
+    yield spawned
+    for pty in spawned:
+        pty.close()
+
+
+def start(ptys: list[Pty], argv: list[str] | None, **kwargs: object) -> Pty:
+    pty = spawn(argv, **kwargs)  # type: ignore[arg-type]
+    ptys.append(pty)
+    return pty
+
+
+def pump(pty: Pty, until: Callable[[bytes], bool], bound: float = BOUND) -> bytes:
+    """Read (and flush queued input) like an owner until ``until(output)`` or EOF."""
+    out = bytearray()
+    waited = 0.0
+    while not until(bytes(out)):
+        if pty.eof:
+            break
+        writers = [pty.fd] if pty.wants_write else []
+        readable, writable, _ = select.select([pty.fd], writers, [], 0.5)
+        if not readable and not writable:
+            waited += 0.5
+            if waited > bound:
+                break
+            continue
+        if writable:
+            pty.flush()
+        if readable:
+            out += pty.read()
+    return bytes(out)
+
+
+def read_until(pty: Pty, needle: bytes) -> bytes:
+    out = pump(pty, lambda data: needle in data)
+    assert needle in out, f"{needle!r} never came; got {out[-400:]!r}"
+    return out
+
+
+def read_to_eof(pty: Pty) -> bytes:
+    out = pump(pty, lambda data: False)
+    assert pty.eof, f"no EOF; got {out[-400:]!r}"
+    return out
+
+
+def open_fds() -> dict[str, str]:
+    """Our descriptors and what they point at (the listing's own, closed by now, left out)."""
+    fds = {}
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            fds[fd] = os.readlink(f"/proc/self/fd/{fd}")
+        except FileNotFoundError:
+            continue
+    return fds
+
+
+def zombie_children() -> list[int]:
+    zombies = []
+    for task in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{task}/children") as f:
+            for child in f.read().split():
+                with open(f"/proc/{child}/stat") as stat:
+                    if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                        zombies.append(int(child))
+    return zombies
+
+
+def reaped(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+# -- round trips ----------------------------------------------------------------------
+def test_echo_round_trip_through_a_shell(ptys: list[Pty]) -> None:
+    pty = start(ptys, ["sh"])
+    pty.write(b"echo round-trip-$((20 + 22))\n")
+    # The arithmetic proves the shell ran the line, not only that the tty echoed it.
+    read_until(pty, b"round-trip-42")
+
+
+def test_read_returns_nothing_without_blocking_when_there_is_no_output(
+    ptys: list[Pty],
+) -> None:
+    pty = start(ptys, ["cat"])
+    assert pty.read() == b""
+    assert not pty.eof
+
+
+def test_exit_status_of_sh_exit_7(ptys: list[Pty]) -> None:
+    pty = start(ptys, ["sh", "-c", "exit 7"])
+    read_to_eof(pty)
+    assert pty.wait(BOUND) == 7
+    assert pty.exit_status == 7
+
+
+def test_output_written_just_before_exit_is_not_lost(ptys: list[Pty]) -> None:
+    pty = start(ptys, ["sh", "-c", "printf 'last words'"])
+    assert b"last words" in read_to_eof(pty)
+
+
+# -- size -----------------------------------------------------------------------------
+def test_child_starts_with_the_requested_size(ptys: list[Pty]) -> None:
+    pty = start(ptys, ["stty", "size"], cols=91, rows=33)
+    assert b"33 91" in read_to_eof(pty)
+
+
+def test_stty_size_reports_the_size_after_resize(ptys: list[Pty]) -> None:
+    pty = start(ptys, ["sh"], cols=80, rows=24)
+    pty.resize(132, 43)
+    pty.write(b"stty size\n")
+    read_until(pty, b"43 132")
+    assert pty.size == (132, 43)  # type: ignore[attr-defined]
+
+
+def test_resize_sends_sigwinch_to_the_foreground_program(ptys: list[Pty]) -> None:
+    script = "trap 'echo got-winch' WINCH; echo ready; while :; do sleep 0.05; done"
+    pty = start(ptys, ["bash", "--norc", "--noprofile", "-c", script])
+    read_until(pty, b"ready")
+    pty.resize(100, 30)
+    read_until(pty, b"got-winch")
+
+
+def test_resize_refuses_a_size_below_one(ptys: list[Pty]) -> None:
+    pty = start(ptys, ["cat"])
+    with pytest.raises(ValueError):
+        pty.resize(0, 24)
+
+
+# -- input ----------------------------------------------------------------------------
+def test_ctrl_c_interrupts_sleep(ptys: list[Pty]) -> None:
+    pty = start(ptys, ["sleep", "100"])
+    pty.write(b"\x03")
+    read_to_eof(pty)
+    assert pty.wait(BOUND) == -signal.SIGINT
+
+
+def test_ten_mib_paste_reaches_wc_complete(ptys: list[Pty]) -> None:
+    # Echo off so that the count is the only output; lines stay far below the 4 KiB
+    # limit of a canonical-mode line.
+    pty = start(ptys, ["sh", "-c", "stty -echo; echo ready; wc -c"])
+    read_until(pty, b"ready")
+    line = b"x" * 99 + b"\n"
+    paste = line * (10 * 1024 * 1024 // len(line))
+    pty.write(paste)
+    # The tty takes a few KiB at once: the rest waits, and write() came back anyway.
+    assert pty.wants_write
+    assert 0 < pty.pending_write_bytes <= len(paste)
+    pty.write(b"\x04")  # end of file for wc, queued behind the paste
+    out = read_to_eof(pty)
+    assert out.split()[-1] == str(len(paste)).encode()
+    assert pty.pending_write_bytes == 0
+
+
+def test_paste_with_echo_on_does_not_deadlock(ptys: list[Pty]) -> None:
+    # With echo on the tty sends every byte back: the owner must read while it writes,
+    # which ``pump`` does, and nothing may be lost either way.
+    pty = start(ptys, ["wc", "-l"])
+    lines = 20000
+    pty.write(b"abcdefghij\n" * lines + b"\x04")
+    out = read_to_eof(pty)
+    assert out.split()[-1] == str(lines).encode()
+
+
+def test_write_queue_is_bounded(ptys: list[Pty]) -> None:
+    pty = start(ptys, ["sleep", "100"], max_pending_write=64 * 1024)
+    with pytest.raises(WriteQueueFullError):
+        for _ in range(1000):  # sleep reads nothing, so the queue only grows
+            pty.write(b"y" * 1023 + b"\n")
+    assert pty.pending_write_bytes <= 64 * 1024
+
+
+# -- errors ---------------------------------------------------------------------------
+def test_missing_program_raises_spawn_error_naming_it(ptys: list[Pty]) -> None:
+    with pytest.raises(SpawnError, match="no-such-program-xyz") as info:
+        start(ptys, ["no-such-program-xyz", "--flag"])
+    assert info.value.what == "no-such-program-xyz"
+
+
+def test_bad_cwd_raises_spawn_error_naming_it(ptys: list[Pty], tmp_path: Path) -> None:
+    missing = tmp_path / "gone"
+    with pytest.raises(SpawnError, match="gone") as info:
+        start(ptys, ["sh"], cwd=missing)
+    assert info.value.what == str(missing)
+
+
+def test_failed_spawns_leak_no_descriptor_and_no_process(
+    ptys: list[Pty], tmp_path: Path
+) -> None:
+    # The last one passes every check before the fork and fails in exec itself.
+    broken = tmp_path / "broken"
+    broken.write_text("#!/no/such/interpreter\n")
+    broken.chmod(0o755)
+    before = open_fds()
+    for argv, cwd in (
+        (["no-such-program-xyz"], None),
+        (["sh"], tmp_path / "gone"),
+        ([str(broken)], None),
+    ):
+        with pytest.raises(SpawnError):
+            start(ptys, argv, cwd=cwd)
+    assert open_fds() == before
+    assert zombie_children() == []
+
+
+# -- lifetime -------------------------------------------------------------------------
+def test_terminate_hangs_up_reaps_and_releases_the_descriptor(ptys: list[Pty]) -> None:
+    pty = start(ptys, ["sleep", "100"])
+    fd = str(pty.fd)
+    assert open_fds()[fd] == "/dev/ptmx"
+    status = pty.terminate()
+    assert status == -signal.SIGHUP
+    assert reaped(pty.pid)
+    assert pty.closed
+    assert open_fds().get(fd) != "/dev/ptmx"
+    assert zombie_children() == []
+
+
+def test_terminate_kills_a_child_that_ignores_the_hangup(ptys: list[Pty]) -> None:
+    pty = start(ptys, ["sh", "-c", "trap '' HUP; echo ready; sleep 100"])
+    read_until(pty, b"ready")
+    assert pty.terminate(grace=0.2) == -signal.SIGKILL
+    assert reaped(pty.pid)
+    assert zombie_children() == []
+
+
+def test_write_after_close_raises_and_close_is_idempotent(ptys: list[Pty]) -> None:
+    pty = start(ptys, ["cat"])
+    pty.close()
+    pty.close()
+    assert pty.read() == b""
+    with pytest.raises(Exception, match="closed"):
+        pty.write(b"x")
+
+
+# -- what runs in it ------------------------------------------------------------------
+def test_foreground_process_name_cwd_and_busy_on_linux(
+    ptys: list[Pty], tmp_path: Path
+) -> None:
+    if not os.path.isdir("/proc/self"):
+        pytest.skip("needs /proc")
+    work = tmp_path / "work dir"
+    work.mkdir()
+    env = dict(os.environ, PS1="$ ")
+    pty = start(ptys, ["bash", "--norc", "--noprofile", "-i"], cwd=tmp_path, env=env)
+    pty.write(b"echo shell-up\n")
+    read_until(pty, b"shell-up\r\n")
+    assert pty.foreground_process_name() == "bash"
+    assert pty.cwd() == str(tmp_path)
+    assert not pty.is_busy()
+    # An interactive shell gives a job its own process group and the terminal's
+    # foreground; the job runs in the directory the shell moved to.
+    pty.write(b"cd 'work dir' && echo moved && sleep 100\n")
+    read_until(pty, b"moved")
+    pump(pty, lambda _: pty.foreground_process_name() == "sleep")
+    assert pty.foreground_process_name() == "sleep"
+    assert pty.cwd() == str(work)
+    assert pty.is_busy()
+
+
+def test_child_environment_identifies_the_terminal(ptys: list[Pty]) -> None:
+    env = {"PATH": os.environ["PATH"], "EXTRA": "kept", "COLUMNS": "5", "LINES": "5"}
+    script = 'echo "[$TERM|$COLORTERM|$TERM_PROGRAM|$TERM_PROGRAM_VERSION|$EXTRA|${COLUMNS-no}]"'
+    pty = start(ptys, ["sh", "-c", script], env=env)
+    out = read_to_eof(pty)
+    expected = f"[xterm-256color|truecolor|emberterm|{TERM_PROGRAM_VERSION}|kept|no]"
+    assert expected.encode() in out
+    assert TERM_PROGRAM_VERSION
+
+
+def test_default_program_is_shell_then_passwd_then_bin_sh(ptys: list[Pty]) -> None:
+    import pwd
+
+    assert default_argv({"SHELL": "/some/shell"}) == ["/some/shell"]
+    passwd_shell = pwd.getpwuid(os.getuid()).pw_shell
+    assert default_argv({}) == [passwd_shell or "/bin/sh"]
+    cat = shutil.which("cat")
+    assert cat is not None
+    pty = start(ptys, None, env=dict(os.environ, SHELL=cat))
+    assert pty.argv == (cat,)
+    pty.write(b"through-cat\n")
+    read_until(pty, b"through-cat\r\nthrough-cat\r\n")  # the tty's echo, then cat's
