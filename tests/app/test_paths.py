@@ -62,7 +62,7 @@ def test_make_private_dir_tightens_loose_permissions(tmp_path: Path) -> None:
     assert stat.S_IMODE(d.stat().st_mode) == 0o700
 
 
-@pytest.mark.skipif(os.getuid() != 0, reason="needs root to create a directory owned by another user")
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to chown a directory to another user")
 def test_make_private_dir_refuses_a_directory_of_another_user(tmp_path: Path) -> None:
     d = tmp_path / "theirs"
     d.mkdir()
