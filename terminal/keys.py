@@ -115,7 +115,7 @@ class Key(Enum):
     KP_TAB = "kp_tab"
 
 
-class _Prefix(Enum):
+class Prefix(Enum):
     """When an unmodified key is sent with SS3 rather than CSI."""
 
     CSI = "csi"
@@ -126,22 +126,22 @@ class _Prefix(Enum):
 class FunctionKey(NamedTuple):
     number: int  # the parameter before ``;m`` (1 for keys that end in a letter)
     final: str
-    prefix: _Prefix = _Prefix.CSI
+    prefix: Prefix = Prefix.CSI
 
 
 # ctlseqs, "PC-Style Function Keys". Keys ending in a letter send no number unmodified.
 FUNCTION_KEYS: Mapping[Key, FunctionKey] = {
-    Key.UP: FunctionKey(1, "A", _Prefix.SS3_IN_DECCKM),
-    Key.DOWN: FunctionKey(1, "B", _Prefix.SS3_IN_DECCKM),
-    Key.RIGHT: FunctionKey(1, "C", _Prefix.SS3_IN_DECCKM),
-    Key.LEFT: FunctionKey(1, "D", _Prefix.SS3_IN_DECCKM),
-    Key.BEGIN: FunctionKey(1, "E", _Prefix.SS3_IN_DECCKM),
-    Key.END: FunctionKey(1, "F", _Prefix.SS3_IN_DECCKM),
-    Key.HOME: FunctionKey(1, "H", _Prefix.SS3_IN_DECCKM),
-    Key.F1: FunctionKey(1, "P", _Prefix.SS3),
-    Key.F2: FunctionKey(1, "Q", _Prefix.SS3),
-    Key.F3: FunctionKey(1, "R", _Prefix.SS3),
-    Key.F4: FunctionKey(1, "S", _Prefix.SS3),
+    Key.UP: FunctionKey(1, "A", Prefix.SS3_IN_DECCKM),
+    Key.DOWN: FunctionKey(1, "B", Prefix.SS3_IN_DECCKM),
+    Key.RIGHT: FunctionKey(1, "C", Prefix.SS3_IN_DECCKM),
+    Key.LEFT: FunctionKey(1, "D", Prefix.SS3_IN_DECCKM),
+    Key.BEGIN: FunctionKey(1, "E", Prefix.SS3_IN_DECCKM),
+    Key.END: FunctionKey(1, "F", Prefix.SS3_IN_DECCKM),
+    Key.HOME: FunctionKey(1, "H", Prefix.SS3_IN_DECCKM),
+    Key.F1: FunctionKey(1, "P", Prefix.SS3),
+    Key.F2: FunctionKey(1, "Q", Prefix.SS3),
+    Key.F3: FunctionKey(1, "R", Prefix.SS3),
+    Key.F4: FunctionKey(1, "S", Prefix.SS3),
     Key.INSERT: FunctionKey(2, "~"),
     Key.DELETE: FunctionKey(3, "~"),
     Key.PAGE_UP: FunctionKey(5, "~"),
@@ -290,8 +290,8 @@ def _encode_function(seq: FunctionKey, mods: Mod, modes: KeyModes) -> str:
         return f"{CSI}{seq.number};{1 + mods}{seq.final}"
     if seq.final == "~":
         return f"{CSI}{seq.number}~"
-    ss3 = seq.prefix is _Prefix.SS3 or (
-        seq.prefix is _Prefix.SS3_IN_DECCKM and modes.cursor_application
+    ss3 = seq.prefix is Prefix.SS3 or (
+        seq.prefix is Prefix.SS3_IN_DECCKM and modes.cursor_application
     )
     return (SS3 if ss3 else CSI) + seq.final
 
@@ -362,9 +362,9 @@ def parse_keys(data: bytes, modes: KeyModes = DEFAULT_MODES) -> list[KeyPress]:
 
     Greedy: ESC followed by ``[`` or ``O`` starts a sequence when one can follow, so
     Alt+"[" and Alt+"O" are recognised only where no sequence could be meant. Raises
-    ``ValueError`` for a sequence that no key sends.
+    ``ValueError`` for a sequence that no key sends and for bytes that are not UTF-8.
     """
-    text = data.decode("utf-8", "surrogateescape")
+    text = data.decode("utf-8")
     presses: list[KeyPress] = []
     pos = 0
     while pos < len(text):
@@ -388,17 +388,9 @@ def decode(data: bytes, modes: KeyModes = DEFAULT_MODES) -> KeyPress:
 
 def _decode_token(match: re.Match[str], modes: KeyModes) -> KeyPress:
     if match["csi_final"]:
-        final, number = match["csi_final"], match["num"]
-        mods = _mods(match["csi_mod"])
-        if match["csi_alt"]:  # Alt+Shift+Tab; rxvt-style Alt+key for the others
-            mods |= Mod.ALT
-        if final == "Z" and number is None:
-            return KeyPress(Key.TAB, mods | Mod.SHIFT)
-        if final == "~" and number is not None and int(number) in _BY_NUMBER:
-            return KeyPress(_BY_NUMBER[int(number)], mods)
-        if final in _BY_FINAL and number in (None, "1") and (number is None) == (not mods):
-            return KeyPress(_BY_FINAL[final], mods)
-        raise ValueError(f"unknown key sequence {match[0]!r}")
+        key, mods = _decode_csi(match["num"], _mods(match["csi_mod"]), match["csi_final"])
+        # ESC before CSI: Alt+Shift+Tab, or an rxvt-style Alt+key.
+        return KeyPress(key, mods | Mod.ALT if match["csi_alt"] else mods)
     if match["ss3_final"]:
         final, mods = match["ss3_final"], _mods(match["ss3_mod"])
         if final in _KEYPAD_BY_FINAL:
@@ -409,6 +401,16 @@ def _decode_token(match: re.Match[str], modes: KeyModes) -> KeyPress:
     alt = Mod.ALT if match["alt"] else Mod.NONE
     key, mods = _decode_char(match["char"], modes)
     return KeyPress(key, mods | alt)
+
+
+def _decode_csi(number: str | None, mods: Mod, final: str) -> KeyPress:
+    if final == "Z" and number is None:
+        return KeyPress(Key.TAB, Mod.SHIFT)
+    if final == "~" and number is not None and int(number) in _BY_NUMBER:
+        return KeyPress(_BY_NUMBER[int(number)], mods)
+    if final in _BY_FINAL and number in (None, "1") and (number is None) == (not mods):
+        return KeyPress(_BY_FINAL[final], mods)
+    raise ValueError(f"unknown key sequence CSI {number or ''}{final}")
 
 
 def _mods(param: str | None) -> Mod:

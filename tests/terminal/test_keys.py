@@ -357,6 +357,7 @@ def test_terminfo_keys_match_xterm_256color() -> None:
         (b"\x1bO2j", APP_KEYPAD, (Key.KP_MULTIPLY, Mod.SHIFT)),
         (b"\x1b[Z", NORMAL, (Key.TAB, Mod.SHIFT)),
         (b"\x1b\x1b[Z", NORMAL, (Key.TAB, Mod.SHIFT | Mod.ALT)),
+        (b"\x1b\x1b[A", NORMAL, (Key.UP, Mod.ALT)),  # rxvt's Alt+Up, accepted
         (b"\r", NORMAL, (Key.ENTER, Mod.NONE)),
         (b"\r\n", LNM, (Key.ENTER, Mod.NONE)),
         (b"\r", LNM, ("m", Mod.CTRL)),
@@ -400,7 +401,18 @@ def test_parse_keys_splits_a_stream() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"ab", b"\x1b[99~", b"\x1b[1;17A", b"\x1b[1;1A", b"\x1b[2A", b"\x1bOZ", b"\x1bO5P"],
+    [
+        b"",
+        b"ab",
+        b"\xff",
+        b"\x1b[1;5Z",
+        b"\x1b[99~",
+        b"\x1b[1;17A",
+        b"\x1b[1;1A",
+        b"\x1b[2A",
+        b"\x1bOZ",
+        b"\x1bO5P",
+    ],
 )
 def test_decode_rejects_what_no_single_key_sends(data: bytes) -> None:
     with pytest.raises(ValueError):
