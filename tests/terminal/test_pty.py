@@ -221,9 +221,7 @@ def test_bad_cwd_raises_spawn_error_naming_it(ptys: list[Pty], tmp_path: Path) -
     assert info.value.what == str(missing)
 
 
-def test_failed_spawns_leak_no_descriptor_and_no_process(
-    ptys: list[Pty], tmp_path: Path
-) -> None:
+def test_failed_spawns_leak_no_descriptor_and_no_process(ptys: list[Pty], tmp_path: Path) -> None:
     # The last one passes every check before the fork and fails in exec itself.
     broken = tmp_path / "broken"
     broken.write_text("#!/no/such/interpreter\n")
@@ -271,9 +269,7 @@ def test_write_after_close_raises_and_close_is_idempotent(ptys: list[Pty]) -> No
 
 
 # -- what runs in it ------------------------------------------------------------------
-def test_foreground_process_name_cwd_and_busy_on_linux(
-    ptys: list[Pty], tmp_path: Path
-) -> None:
+def test_foreground_process_name_cwd_and_busy_on_linux(ptys: list[Pty], tmp_path: Path) -> None:
     if not os.path.isdir("/proc/self"):
         pytest.skip("needs /proc")
     work = tmp_path / "work dir"
