@@ -1,0 +1,138 @@
+"""Helpers for the Qt-side IPC tests: socket names, raw sockets, a fake clock, handlers,
+and (run as a script) a small server or raw client in a child process.
+
+Loaded by the tests under a unique module name (``load()`` in each test module), because
+tests/ipc is not a package and another folder may have a helpers.py too.
+
+    python tests/ipc/helpers.py serve NAME TOKEN   # an echo server; prints "ready"
+    python tests/ipc/helpers.py idle NAME TOKEN    # a raw client: hello, then sleep
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import struct
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from ipc.framing import Packet, encode  # noqa: E402
+
+HELPERS = Path(__file__).resolve()
+
+
+def short_socket_name() -> str:
+    """A fresh socket path in a fresh 0700 directory, short enough for sun_path."""
+    return str(Path(tempfile.mkdtemp(prefix="et-")) / "s")
+
+
+def raw_connect(name: str, timeout: float = 5.0) -> socket.socket:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    sock.connect(name)
+    return sock
+
+
+def read_packet(sock: socket.socket) -> Packet:
+    """One packet from a blocking raw socket."""
+    from ipc.framing import decode_body
+
+    (length,) = struct.unpack(">I", _read_exact(sock, 4))
+    return decode_body(_read_exact(sock, length))
+
+
+def _read_exact(sock: socket.socket, count: int) -> bytes:
+    data = b""
+    while len(data) < count:
+        chunk = sock.recv(count - len(data))
+        if not chunk:
+            raise ConnectionError("closed")
+        data += chunk
+    return data
+
+
+def hello_packet(token: str, kind: str = "gui", request_id: int = 1) -> Packet:
+    payload = {"version": [1, 0], "kind": kind, "token": token, "pid": os.getpid()}
+    return Packet(1, request_id, "hello-cid", payload)
+
+
+def raw_hello(name: str, token: str, kind: str = "gui") -> tuple[socket.socket, Packet]:
+    sock = raw_connect(name)
+    sock.sendall(encode(hello_packet(token, kind)))
+    return sock, read_packet(sock)
+
+
+class FakeClock:
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class RecordingHandler:
+    """Echoes STATUS, fails on SEARCH "boom", hangs on SEARCH "hang"; records closes."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[Any, Packet]] = []
+        self.closed: list[Any] = []
+        self.attached: set[Any] = set()
+
+    def handle(self, client: Any, packet: Packet) -> Any:
+        self.requests.append((client, packet))
+        if packet.type == 18 and packet.payload.get("query") == "boom":
+            raise RuntimeError("secret path /home/user/.token exploded")
+        if packet.type == 18 and packet.payload.get("query") == "hang":
+            import asyncio
+
+            return asyncio.get_event_loop().create_future()  # never resolved
+        if packet.type == 19:
+            return {"pid": os.getpid(), "echo": True}
+        return {"ok": True, "type": packet.type}
+
+    def client_closed(self, client: Any) -> None:
+        self.closed.append(client)
+
+    def has_attached_sessions(self, client: Any) -> bool:
+        return client in self.attached
+
+
+def _serve(name: str, token: str) -> None:
+    import asyncio
+
+    import qasync
+    from ipc.server import Server
+    from PySide6.QtCore import QCoreApplication
+
+    app = QCoreApplication([])
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    server = Server(name, handler=RecordingHandler(), token=token)
+    if not server.listen():
+        print("not-listening", flush=True)
+        sys.exit(3)
+    print("ready", flush=True)
+    with loop:
+        loop.run_forever()
+
+
+def _idle(name: str, token: str) -> None:
+    _sock, reply = raw_hello(name, token)
+    print(f"hello {reply.type}", flush=True)
+    while True:  # never read again: pings pile up unanswered
+        time.sleep(1)
+
+
+if __name__ == "__main__":
+    command, *args = sys.argv[1:]
+    {"serve": _serve, "idle": _idle}[command](*args)
