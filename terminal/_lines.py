@@ -1,0 +1,187 @@
+"""The line store: mutable screen rows, and compact immutable history.
+
+A screen row (``Row``) keeps one entry per cell in two parallel lists: ``chars`` (the
+character, ``""`` for the right half of a wide character, a base character plus any
+zero-width characters riding on it) and ``styles`` (interned style ids). Lists make cursor
+addressed writes a slice assignment and cost nothing in history, because a row is
+converted when it leaves the screen.
+
+History keeps each line as the smallest thing that describes it: a plain ``str`` for an
+unwrapped, unmarked line in the default style (the common case), otherwise a tuple
+``(text, runs, wrapped, mark)`` whose ``runs`` is a ``str`` of ``chr(length) chr(style id)``
+pairs. That is about the size of the text itself; ``terminal.frames.Line`` objects are
+made only when a frame or a pager asks for them.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from itertools import groupby, islice
+
+from terminal.frames import Line, Run
+
+Entry = str | tuple[str, str, bool, str]
+
+
+class Row:
+    """One screen row. ``line`` caches its ``Line`` until the row is written again."""
+
+    __slots__ = ("chars", "line", "mark", "styles", "wrapped")
+
+    def __init__(self, columns: int, sid: int = 0) -> None:
+        self.chars: list[str] = [" "] * columns
+        self.styles: list[int] = [sid] * columns
+        self.wrapped = False
+        self.mark = ""
+        self.line: Line | None = None
+
+    @classmethod
+    def from_text(cls, text: str, sid: int, columns: int, wrapped: bool) -> Row:
+        """A row holding ASCII ``text`` (at most ``columns`` long) from column 0."""
+        row = cls.__new__(cls)
+        pad = columns - len(text)
+        row.chars = [*text, *(" " * pad)]
+        row.styles = [sid] * len(text) + [0] * pad
+        row.wrapped = wrapped
+        row.mark = ""
+        row.line = None
+        return row
+
+    def copy(self) -> Row:
+        row = Row.__new__(Row)
+        row.chars = self.chars[:]
+        row.styles = self.styles[:]
+        row.wrapped = self.wrapped
+        row.mark = self.mark
+        row.line = self.line
+        return row
+
+    def to_line(self) -> Line:
+        """The row as an immutable line (cached). Hot path: runs once per changed row."""
+        line = self.line
+        if line is None:
+            line = self.line = Line(_runs(self.chars, self.styles), self.wrapped, self.mark)
+        return line
+
+    def text(self) -> str:
+        return "".join(self.chars)
+
+
+def _runs(chars: list[str], styles: list[int]) -> tuple[Run, ...]:
+    """Runs of equal style; trailing blanks in the default style are dropped."""
+    first = styles[0]
+    if styles.count(first) == len(styles):
+        text = "".join(chars)
+        if first == 0:
+            text = text.rstrip(" ")
+        return ((text, first),) if text else ()
+    runs: list[Run] = []
+    start = 0
+    for sid, group in groupby(styles):
+        end = start + len(list(group))
+        runs.append(("".join(chars[start:end]), sid))
+        start = end
+    text, sid = runs[-1]
+    if sid == 0:
+        text = text.rstrip(" ")
+        if text:
+            runs[-1] = (text, 0)
+        else:
+            runs.pop()
+    return tuple(runs)
+
+
+def line_entry(line: Line) -> Entry:
+    """The compact history form of ``line``."""
+    runs = line.runs
+    if not line.wrapped and not line.mark:
+        if not runs:
+            return ""
+        if len(runs) == 1 and runs[0][1] == 0:
+            return runs[0][0]
+    text = "".join(t for t, _ in runs)
+    code = "".join(chr(len(t)) + chr(s) for t, s in runs)
+    return (text, code, line.wrapped, line.mark)
+
+
+def entry_line(entry: Entry) -> Line:
+    """The ``Line`` a compact history entry stands for."""
+    if isinstance(entry, str):
+        return Line(((entry, 0),) if entry else ())
+    text, code, wrapped, mark = entry
+    runs: list[Run] = []
+    start = 0
+    for i in range(0, len(code), 2):
+        end = start + ord(code[i])
+        runs.append((text[start:end], ord(code[i + 1])))
+        start = end
+    return Line(tuple(runs), wrapped, mark)
+
+
+def entry_text(entry: Entry) -> str:
+    return entry if isinstance(entry, str) else entry[0]
+
+
+class History:
+    """Lines scrolled off the top of the primary screen, oldest first, bounded.
+
+    ``total`` counts every line that ever entered, so line *k* keeps number *k* after older
+    lines are dropped or the history is cleared (``ED 3``).
+    """
+
+    __slots__ = ("lines", "total")
+
+    def __init__(self, limit: int) -> None:
+        self.lines: deque[Entry] = deque(maxlen=max(0, limit))
+        self.total = 0
+
+    @property
+    def limit(self) -> int:
+        return self.lines.maxlen or 0
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def push(self, entry: Entry) -> None:
+        self.lines.append(entry)
+        self.total += 1
+
+    def extend(self, entries: list[Entry]) -> None:
+        self.lines.extend(entries)
+        self.total += len(entries)
+
+    def add_count(self, count: int) -> None:
+        """Account for lines that entered and left at once (more than the limit)."""
+        self.total += count
+
+    def clear(self) -> None:
+        self.lines.clear()
+
+    @property
+    def first_number(self) -> int:
+        return self.total - len(self.lines)
+
+    def entries(self, first: int, count: int) -> Iterator[tuple[int, Entry]]:
+        """Entries with absolute numbers in ``[first, first + count)`` still held."""
+        start = max(first, self.first_number)
+        stop = min(first + count, self.total)
+        if start >= stop:
+            return iter(())
+        offset = start - self.first_number
+        held = len(self.lines)
+        if offset > held // 2:
+            # Walk from the newest end: recent pages are what a pager asks for most.
+            back = list(islice(reversed(self.lines), held - offset))
+            back.reverse()
+            chosen: Iterable[Entry] = back[: stop - start]
+        else:
+            chosen = islice(self.lines, offset, offset + stop - start)
+        return zip(range(start, stop), chosen, strict=False)
+
+    def tail(self, count: int) -> list[Entry]:
+        """The newest ``count`` entries, oldest first."""
+        count = min(count, len(self.lines))
+        items = list(islice(reversed(self.lines), count))
+        items.reverse()
+        return items

@@ -1,0 +1,964 @@
+"""The grid: cursor, margins, drawing, erasing and scrolling over a line store.
+
+Method names follow ``pyte.Screen`` (``draw``, ``index``, ``erase_in_line``...), so the
+parser dispatches with pyte's vocabulary; the state behind them is ours: rows of
+``terminal._lines.Row`` instead of pyte's per-cell ``Char`` dicts, a cursor that waits to
+wrap in the last column as xterm's does, left/right margins, and a bounded compact history.
+
+Behaviour follows xterm's ctlseqs unless a docstring says otherwise. Parameters arrive
+already clamped to a sane range by the parser; methods clamp again to the screen.
+"""
+
+from __future__ import annotations
+
+from pyte import charsets
+
+from terminal._lines import Entry, History, Row, line_entry
+from terminal._sgr import apply_sgr
+from terminal.frames import DEFAULT_STYLE, Attr, Style, StyleTable
+from terminal.unicode import char_width
+
+ZWJ = "\u200d"
+# Style caches stay small however many distinct sequences a program sends.
+_CACHE_LIMIT = 4096
+
+
+class SavedCursor:
+    """What DECSC saves and DECRC restores (per screen, as in xterm)."""
+
+    __slots__ = ("autowrap", "charsets", "gl", "origin", "pending", "sid", "x", "y")
+
+    def __init__(self) -> None:
+        self.x = 0
+        self.y = 0
+        self.pending = False
+        self.sid = 0
+        self.origin = False
+        self.autowrap = True
+        self.charsets: list[str | None] = [None, None]
+        self.gl = 0
+
+
+class GridScreen:
+    """A screen of ``lines`` rows by ``columns`` cells with scrollback."""
+
+    def __init__(self, columns: int, lines: int, history: int = 10000) -> None:
+        self.columns = max(1, columns)
+        self.lines = max(1, lines)
+        self.styles = StyleTable()
+        self.history = History(history)
+        self.dirty: set[int] = set()
+        self.all_dirty = True
+        self.full_damage = True  # screen switch / resize / reset: the next frame is full
+        self._sgr_cache: dict[tuple[int, str], int] = {}
+        self._erase_cache: dict[int, int] = {0: 0}
+        self._protected: set[int] = set()
+        self.alternate = False
+        self._other_rows: list[Row] = []
+        self._other_saved = SavedCursor()
+        self.reset_grid()
+
+    # -- state ------------------------------------------------------------------------
+    def reset_grid(self) -> None:
+        cols, lines = self.columns, self.lines
+        self.alternate = False
+        self.rows: list[Row] = [Row(cols) for _ in range(lines)]
+        self._other_rows = [Row(cols) for _ in range(lines)]
+        self.x = self.y = 0
+        self.pending = False
+        self.sid = 0
+        self.style = DEFAULT_STYLE
+        self.top, self.bottom = 0, lines - 1
+        self.left, self.right = 0, cols - 1
+        self.private_modes: set[int] = {7, 25}
+        self.ansi_modes: set[int] = set()
+        self.tabstops: set[int] = set(range(8, cols, 8))
+        self.charsets: list[str | None] = [None, None]
+        self.gl = 0
+        self.charset_map: str | None = None
+        self.saved = SavedCursor()
+        self._other_saved = SavedCursor()
+        self.last_char = ""
+        self._update_simple()
+        self.damage_all(full=True)
+
+    def _update_simple(self) -> None:
+        """Whether the fast path of ``draw_lines`` applies (see there)."""
+        self.simple = (
+            self.top == 0
+            and self.bottom == self.lines - 1
+            and self.left == 0
+            and self.right == self.columns - 1
+            and 7 in self.private_modes
+            and 4 not in self.ansi_modes
+            and self.charset_map is None
+        )
+
+    def damage_all(self, *, full: bool = False) -> None:
+        self.all_dirty = True
+        if full:
+            self.full_damage = True
+
+    def _touch(self, y: int) -> None:
+        self.rows[y].line = None
+        self.dirty.add(y)
+
+    @property
+    def autowrap(self) -> bool:
+        return 7 in self.private_modes
+
+    @property
+    def origin(self) -> bool:
+        return 6 in self.private_modes
+
+    @property
+    def lr_margins(self) -> bool:
+        return 69 in self.private_modes
+
+    # -- styles -----------------------------------------------------------------------
+    def set_style(self, style: Style) -> None:
+        self.style = style
+        self.sid = self.styles.intern(style)
+        if style.attrs & Attr.PROTECTED:
+            self._protected.add(self.sid)
+
+    def select_graphic_rendition_text(self, params: str) -> None:
+        """SGR from its raw parameter text; cached per (style, text). Hot path."""
+        key = (self.sid, params)
+        sid = self._sgr_cache.get(key)
+        if sid is None:
+            if len(self._sgr_cache) > _CACHE_LIMIT:
+                self._sgr_cache.clear()
+            self.set_style(apply_sgr(self.style, params))
+            self._sgr_cache[key] = self.sid
+        else:
+            self.sid = sid
+            self.style = self.styles[sid]
+
+    def select_graphic_rendition(self, *attrs: int) -> None:
+        """pyte's signature: SGR from integer parameters."""
+        self.select_graphic_rendition_text(";".join(map(str, attrs)))
+
+    def erase_sid(self) -> int:
+        """Erased cells take the current background colour only (xterm's BCE)."""
+        sid = self._erase_cache.get(self.sid)
+        if sid is None:
+            bg = self.style.bg
+            sid = self.styles.intern(Style(bg=bg)) if bg != -1 else 0
+            self._erase_cache[self.sid] = sid
+        return sid
+
+    # -- drawing ----------------------------------------------------------------------
+    def draw(self, text: str) -> None:
+        """Print ``text`` at the cursor, wrapping at the right margin. Hot path."""
+        if self.charset_map is not None:
+            text = text.translate(self.charset_map)
+        if text.isascii() and 4 not in self.ansi_modes:
+            self._draw_ascii(text)
+        else:
+            self._draw_chars(text)
+        self.last_char = text[-1:]
+
+    def _draw_ascii(self, text: str) -> None:
+        # Hot path: whole slices of the text per row.
+        cols = self.columns
+        right = self.right if self.x <= self.right else cols - 1
+        autowrap = 7 in self.private_modes
+        pos, n = 0, len(text)
+        while pos < n:
+            if self.pending:
+                self._wrap()
+                right = self.right
+            x, y = self.x, self.y
+            room = right - x + 1
+            chunk = text[pos : pos + room]
+            k = len(chunk)
+            row = self.rows[y]
+            chars = row.chars
+            end = x + k
+            if chars[x] == "" and x:
+                chars[x - 1] = " "
+            if end < cols and chars[end] == "":
+                chars[end] = " "
+            chars[x:end] = chunk
+            row.styles[x:end] = [self.sid] * k
+            row.line = None
+            self.dirty.add(y)
+            pos += k
+            if end > right:
+                self.x = right
+                if autowrap:
+                    self.pending = True
+                elif pos < n:
+                    chars[right] = text[-1]
+                    break
+            else:
+                self.x = end
+
+    def _wrap(self) -> None:
+        """The pending wrap: mark the row continued, go to the next line's left margin."""
+        self.rows[self.y].wrapped = True
+        self.rows[self.y].line = None
+        self.dirty.add(self.y)
+        self.pending = False
+        self.x = self.left if self.lr_margins else 0
+        self.index()
+
+    def _draw_chars(self, text: str) -> None:
+        cols = self.columns
+        irm = 4 in self.ansi_modes
+        autowrap = 7 in self.private_modes
+        width = char_width
+        for ch in text:
+            w = width(ch)
+            if w == 0 or self._joins(ch):
+                if ch >= " ":
+                    self._attach(ch)
+                continue
+            if self.pending:
+                self._wrap()
+            right = self.right if self.x <= self.right else cols - 1
+            if w == 2 and self.x == right:
+                if autowrap and right > (self.left if self.lr_margins else 0):
+                    self._touch(self.y)
+                    self.rows[self.y].chars[self.x] = " "
+                    self._wrap()
+                    right = self.right if self.x <= self.right else cols - 1
+                if self.x == right:
+                    w = 1 if right == 0 else w
+                    if w == 2:
+                        self.x -= 1
+            if irm:
+                self.insert_characters(w)
+            x, y = self.x, self.y
+            row = self.rows[y]
+            chars = row.chars
+            end = x + w
+            if chars[x] == "" and x:
+                chars[x - 1] = " "
+            if end < cols and chars[end] == "":
+                chars[end] = " "
+            chars[x] = ch
+            row.styles[x] = self.sid
+            if w == 2:
+                chars[x + 1] = ""
+                row.styles[x + 1] = self.sid
+            row.line = None
+            self.dirty.add(y)
+            if end > right:
+                self.x = right
+                if autowrap:
+                    self.pending = True
+            else:
+                self.x = end
+
+    def _previous_cell(self) -> int:
+        x = self.x if self.pending else self.x - 1
+        if x > 0 and self.rows[self.y].chars[x] == "":
+            x -= 1
+        return x
+
+    def _joins(self, ch: str) -> bool:
+        """A character after a zero-width joiner rides on the joiner's cell."""
+        x = self._previous_cell()
+        return x >= 0 and self.rows[self.y].chars[x].endswith(ZWJ)
+
+    def _attach(self, ch: str) -> None:
+        """Zero-width characters (combining marks, ZWJ, VS16) join the previous cell."""
+        x = self._previous_cell()
+        if x < 0:
+            return
+        row = self.rows[self.y]
+        if len(row.chars[x]) < 32:  # a bound on one cell's combining stack
+            row.chars[x] += ch
+            row.line = None
+            self.dirty.add(self.y)
+
+    def draw_lines(self, text: str) -> None:
+        """Print ``text`` holding CR LF pairs. Hot path.
+
+        In the simple state (no margins, autowrap, no insert mode, no character set, the
+        default background) ASCII lines are wrapped by slicing; the rows that would scroll
+        away go straight to history without ever being drawn, and only the last screenful
+        is built. Elsewhere each line goes through ``draw``, CR and LF.
+        """
+        parts = text.split("\r\n")
+        if parts[0]:
+            self.draw(parts[0])
+        rest = parts[1:]
+        if not (self.simple and len(rest) > 2 and self.erase_sid() == 0 and text.isascii()):
+            for part in rest:
+                self.carriage_return()
+                self.linefeed()
+                if part:
+                    self.draw(part)
+            return
+        cols = self.columns
+        sid = self.sid
+        if max(map(len, rest)) <= cols:
+            pieces = rest
+            wraps: list[bool] | None = None
+        else:
+            pieces, wraps = [], []
+            for part in rest:
+                if len(part) <= cols:
+                    pieces.append(part)
+                    wraps.append(False)
+                else:
+                    chunks = [part[i : i + cols] for i in range(0, len(part), cols)]
+                    pieces.extend(chunks)
+                    wraps.extend([True] * (len(chunks) - 1))
+                    wraps.append(False)
+        last = pieces[-1]
+        self.pending = False
+        lines = self.lines
+        y0 = self.y
+        n = len(pieces)
+        overlay = min(n, lines - 1 - y0)
+        for i in range(overlay):
+            self._overlay(y0 + 1 + i, pieces[i], sid, wraps[i] if wraps else False)
+        m = n - overlay
+        if m:
+            keep_alt = self.alternate
+            rows = self.rows
+            fresh_from = max(overlay, n - lines)
+            fresh = [
+                Row.from_text(pieces[i], sid, cols, wraps[i] if wraps else False)
+                for i in range(fresh_from, n)
+            ]
+            if not keep_alt:
+                if m >= lines:
+                    self._push_rows(rows)
+                    self._push_pieces(pieces, wraps, overlay, fresh_from, sid)
+                else:
+                    self._push_rows(rows[:m])
+            if m >= lines:
+                self.rows = fresh
+            else:
+                del rows[:m]
+                rows.extend(fresh)
+            self.all_dirty = True
+        self.y = min(y0 + n, lines - 1)
+        k = len(last)
+        if k >= cols:
+            self.x = cols - 1
+            self.pending = True
+        else:
+            self.x = k
+
+    def _overlay(self, y: int, text: str, sid: int, wrapped: bool) -> None:
+        row = self.rows[y]
+        k = len(text)
+        if k:
+            chars = row.chars
+            if k < self.columns and chars[k] == "":
+                chars[k] = " "
+            chars[:k] = text
+            row.styles[:k] = [sid] * k
+        if wrapped:
+            row.wrapped = True
+        row.line = None
+        self.dirty.add(y)
+
+    def _push_rows(self, rows: list[Row]) -> None:
+        self.history.extend([line_entry(row.to_line()) for row in rows])
+
+    def _push_pieces(
+        self, pieces: list[str], wraps: list[bool] | None, first: int, stop: int, sid: int
+    ) -> None:
+        """Rows ``pieces[first:stop]`` that scroll away without being shown."""
+        limit = self.history.limit
+        start = max(first, stop - limit)
+        self.history.add_count(start - first)
+        if sid == 0 and wraps is None:
+            self.history.extend([p.rstrip(" ") for p in pieces[start:stop]])
+            return
+        entries: list[Entry] = []
+        for i in range(start, stop):
+            text = pieces[i]
+            wrapped = wraps[i] if wraps else False
+            if sid == 0:
+                text = text.rstrip(" ")
+            if not text:
+                entries.append(("", "", True, "") if wrapped else "")
+            elif sid == 0 and not wrapped:
+                entries.append(text)
+            else:
+                entries.append((text, chr(len(text)) + chr(sid), wrapped, ""))
+        self.history.extend(entries)
+
+    # -- scrolling --------------------------------------------------------------------
+    def _blank(self) -> Row:
+        return Row(self.columns, self.erase_sid())
+
+    def scroll_region_up(self, count: int) -> None:
+        """Scroll the region up ``count`` lines; lines leaving a region at the top of a
+        full-width primary screen enter history."""
+        top, bottom = self.top, self.bottom
+        count = min(count, bottom - top + 1)
+        if count <= 0:
+            return
+        if (self.left == 0 and self.right == self.columns - 1) or not self.lr_margins:
+            rows = self.rows
+            gone = rows[top : top + count]
+            if top == 0 and not self.alternate:
+                self._push_rows(gone)
+            del rows[top : top + count]
+            for _ in range(count):
+                rows.insert(bottom - count + 1, self._blank())
+            if top == 0 and bottom == self.lines - 1:
+                self.all_dirty = True
+            else:
+                self.dirty.update(range(top, bottom + 1))
+        else:
+            self._shift_block(top, bottom, count)
+
+    def scroll_region_down(self, count: int) -> None:
+        top, bottom = self.top, self.bottom
+        count = min(count, bottom - top + 1)
+        if count <= 0:
+            return
+        if (self.left == 0 and self.right == self.columns - 1) or not self.lr_margins:
+            rows = self.rows
+            del rows[bottom - count + 1 : bottom + 1]
+            for _ in range(count):
+                rows.insert(top, self._blank())
+            self.dirty.update(range(top, bottom + 1))
+        else:
+            self._shift_block(top, bottom, -count)
+
+    def _shift_block(self, top: int, bottom: int, count: int) -> None:
+        """Move the cells between the left and right margins up (count > 0) or down."""
+        left, right = self.left, self.right + 1
+        rows = self.rows
+        sid = self.erase_sid()
+        blank_c = [" "] * (right - left)
+        blank_s = [sid] * (right - left)
+        order = range(top, bottom + 1) if count > 0 else range(bottom, top - 1, -1)
+        for y in order:
+            src = y + count
+            row = rows[y]
+            self._clip_wide(row, left, right)
+            if top <= src <= bottom:
+                other = rows[src]
+                self._clip_wide(other, left, right)
+                row.chars[left:right] = other.chars[left:right]
+                row.styles[left:right] = other.styles[left:right]
+            else:
+                row.chars[left:right] = blank_c
+                row.styles[left:right] = blank_s
+            self._touch(y)
+
+    def _clip_wide(self, row: Row, a: int, b: int) -> None:
+        """Blank wide characters cut in half by the edges of cells ``[a, b)``."""
+        chars = row.chars
+        if 0 < a < len(chars) and chars[a] == "":
+            chars[a - 1] = " "
+            chars[a] = " "
+        if 0 < b < len(chars) and chars[b] == "":
+            chars[b - 1] = " "
+            chars[b] = " "
+
+    def index(self) -> None:
+        """IND / LF: down one line, scrolling the region at its bottom margin."""
+        if self.y == self.bottom:
+            self.scroll_region_up(1)
+        elif self.y < self.lines - 1:
+            self.y += 1
+        self.pending = False
+
+    def reverse_index(self) -> None:
+        """RI: up one line, scrolling the region down at its top margin."""
+        if self.y == self.top:
+            self.scroll_region_down(1)
+        elif self.y > 0:
+            self.y -= 1
+        self.pending = False
+
+    def linefeed(self) -> None:
+        self.index()
+        if 20 in self.ansi_modes:
+            self.carriage_return()
+
+    def next_line(self) -> None:
+        """NEL: CR then IND."""
+        self.carriage_return()
+        self.index()
+
+    def carriage_return(self) -> None:
+        self.x = self.left if self.lr_margins and self.x >= self.left else 0
+        self.pending = False
+
+    def scroll_up(self, count: int = 1) -> None:
+        """SU (``CSI Ps S``): scroll the region up; the cursor does not move."""
+        self.scroll_region_up(max(1, count))
+
+    def scroll_down(self, count: int = 1) -> None:
+        """SD (``CSI Ps T``)."""
+        self.scroll_region_down(max(1, count))
+
+    # -- cursor motion ----------------------------------------------------------------
+    def _hbounds(self) -> tuple[int, int]:
+        """The columns the cursor may move within horizontally from where it is."""
+        if self.lr_margins and self.left <= self.x <= self.right:
+            return self.left, self.right
+        return 0, self.columns - 1
+
+    def cursor_up(self, count: int = 1) -> None:
+        top = self.top if self.y >= self.top else 0
+        self.y = max(top, self.y - max(1, count))
+        self.pending = False
+
+    def cursor_down(self, count: int = 1) -> None:
+        bottom = self.bottom if self.y <= self.bottom else self.lines - 1
+        self.y = min(bottom, self.y + max(1, count))
+        self.pending = False
+
+    def cursor_up1(self, count: int = 1) -> None:
+        self.cursor_up(count)
+        self.carriage_return()
+
+    def cursor_down1(self, count: int = 1) -> None:
+        self.cursor_down(count)
+        self.carriage_return()
+
+    def cursor_back(self, count: int = 1) -> None:
+        left, _ = self._hbounds()
+        self.x = max(left, min(self.x, self.columns - 1) - max(1, count))
+        self.pending = False
+
+    def backspace(self) -> None:
+        left, _ = self._hbounds()
+        if self.x > left:
+            self.x -= 1 if not self.pending else 0
+        self.pending = False
+
+    def cursor_forward(self, count: int = 1) -> None:
+        _, right = self._hbounds()
+        self.x = min(right, self.x + max(1, count))
+        self.pending = False
+
+    def cursor_position(self, line: int = 1, column: int = 1) -> None:
+        """CUP/HVP: 1-based, relative to the margins in origin mode (clamped there)."""
+        line, column = max(1, line) - 1, max(1, column) - 1
+        if self.origin:
+            self.y = min(self.top + line, self.bottom)
+            left, right = (self.left, self.right) if self.lr_margins else (0, self.columns - 1)
+            self.x = min(left + column, right)
+        else:
+            self.y = min(line, self.lines - 1)
+            self.x = min(column, self.columns - 1)
+        self.pending = False
+
+    def cursor_to_column(self, column: int = 1) -> None:
+        """CHA/HPA."""
+        column = max(1, column) - 1
+        if self.origin and self.lr_margins:
+            self.x = min(self.left + column, self.right)
+        else:
+            self.x = min(column, self.columns - 1)
+        self.pending = False
+
+    def cursor_to_line(self, line: int = 1) -> None:
+        """VPA."""
+        line = max(1, line) - 1
+        if self.origin:
+            self.y = min(self.top + line, self.bottom)
+        else:
+            self.y = min(line, self.lines - 1)
+        self.pending = False
+
+    def tab(self, count: int = 1) -> None:
+        """HT / CHT: to the next tab stop, at most the right margin."""
+        _, right = self._hbounds()
+        x = self.x
+        for _ in range(max(1, count)):
+            x += 1
+            while x < right and x not in self.tabstops:
+                x += 1
+            if x >= right:
+                x = right
+                break
+        self.x = x
+        self.pending = False
+
+    def back_tab(self, count: int = 1) -> None:
+        """CBT: to the previous tab stop, at least the left margin."""
+        left, _ = self._hbounds()
+        x = self.x
+        for _ in range(max(1, count)):
+            x -= 1
+            while x > left and x not in self.tabstops:
+                x -= 1
+            if x <= left:
+                x = left
+                break
+        self.x = x
+        self.pending = False
+
+    def set_tab_stop(self) -> None:
+        self.tabstops.add(self.x)
+
+    def clear_tab_stop(self, how: int = 0) -> None:
+        if how == 0:
+            self.tabstops.discard(self.x)
+        elif how in (3, 5):
+            self.tabstops.clear()
+
+    # -- margins ----------------------------------------------------------------------
+    def set_margins(self, top: int = 0, bottom: int = 0) -> None:
+        """DECSTBM; the cursor goes home. An empty or inverted region is ignored."""
+        top = max(1, top) - 1
+        bottom = (bottom or self.lines) - 1
+        bottom = min(bottom, self.lines - 1)
+        if bottom <= top:
+            return
+        self.top, self.bottom = top, bottom
+        self._update_simple()
+        self.cursor_position()
+
+    def set_left_right_margins(self, left: int = 0, right: int = 0) -> None:
+        """DECSLRM (only while DECLRMM is set); the cursor goes home."""
+        left = max(1, left) - 1
+        right = min((right or self.columns), self.columns) - 1
+        if right <= left:
+            return
+        self.left, self.right = left, right
+        self._update_simple()
+        self.cursor_position()
+
+    def _reset_lr(self) -> None:
+        self.left, self.right = 0, self.columns - 1
+        self._update_simple()
+
+    # -- editing ----------------------------------------------------------------------
+    def _in_margins(self) -> bool:
+        return self.top <= self.y <= self.bottom and (
+            not self.lr_margins or self.left <= self.x <= self.right
+        )
+
+    def insert_lines(self, count: int = 1) -> None:
+        """IL: blank lines at the cursor row within the region; cursor to the left margin."""
+        if not self._in_margins():
+            return
+        count = min(max(1, count), self.bottom - self.y + 1)
+        saved_top = self.top
+        self.top = self.y
+        try:
+            self.scroll_region_down(count) if self.lr_margins else self._il(count)
+        finally:
+            self.top = saved_top
+        self.carriage_return()
+
+    def _il(self, count: int) -> None:
+        rows = self.rows
+        del rows[self.bottom - count + 1 : self.bottom + 1]
+        for _ in range(count):
+            rows.insert(self.y, self._blank())
+        self.dirty.update(range(self.y, self.bottom + 1))
+
+    def delete_lines(self, count: int = 1) -> None:
+        """DL: remove lines at the cursor row within the region (never into history)."""
+        if not self._in_margins():
+            return
+        count = min(max(1, count), self.bottom - self.y + 1)
+        if self.lr_margins:
+            saved_top = self.top
+            self.top = self.y
+            try:
+                self._shift_block(self.y, self.bottom, count)
+            finally:
+                self.top = saved_top
+        else:
+            rows = self.rows
+            del rows[self.y : self.y + count]
+            for _ in range(count):
+                rows.insert(self.bottom - count + 1, self._blank())
+            self.dirty.update(range(self.y, self.bottom + 1))
+        self.carriage_return()
+
+    def _line_span(self) -> tuple[int, int]:
+        """Cells ICH/DCH act on: cursor to the right margin (or the screen edge)."""
+        if self.lr_margins and self.left <= self.x <= self.right:
+            return self.x, self.right + 1
+        return self.x, self.columns
+
+    def insert_characters(self, count: int = 1) -> None:
+        """ICH: blanks at the cursor, the rest of the line (to the margin) moves right."""
+        a, b = self._line_span()
+        if self.lr_margins and not self.left <= self.x <= self.right:
+            return
+        count = min(max(1, count), b - a)
+        row = self.rows[self.y]
+        self._clip_wide(row, a, b)
+        sid = self.erase_sid()
+        row.chars[a:b] = [" "] * count + row.chars[a : b - count]
+        row.styles[a:b] = [sid] * count + row.styles[a : b - count]
+        self._repair(row, a, b)
+        self.pending = False
+        self._touch(self.y)
+
+    def delete_characters(self, count: int = 1) -> None:
+        """DCH: the rest of the line (to the margin) moves left; blanks come in."""
+        a, b = self._line_span()
+        if self.lr_margins and not self.left <= self.x <= self.right:
+            return
+        count = min(max(1, count), b - a)
+        row = self.rows[self.y]
+        self._clip_wide(row, a, b)
+        sid = self.erase_sid()
+        row.chars[a:b] = row.chars[a + count : b] + [" "] * count
+        row.styles[a:b] = row.styles[a + count : b] + [sid] * count
+        self._repair(row, a, b)
+        self.pending = False
+        self._touch(self.y)
+
+    def _repair(self, row: Row, a: int, b: int) -> None:
+        """Blank halves of wide characters that a shift inside ``[a, b)`` orphaned."""
+        chars = row.chars
+        if chars[a] == "":
+            chars[a] = " "
+        last = chars[b - 1]
+        if last and char_width(last[0]) == 2 and (b >= len(chars) or chars[b] != ""):
+            chars[b - 1] = " "
+
+    def erase_characters(self, count: int = 1) -> None:
+        """ECH: blank ``count`` cells from the cursor (the cursor stays)."""
+        self._erase_cells(self.y, self.x, min(self.columns, self.x + max(1, count)))
+        self.pending = False
+
+    def _erase_cells(self, y: int, a: int, b: int, selective: bool = False) -> None:
+        if a >= b:
+            return
+        row = self.rows[y]
+        self._clip_wide(row, a, b)
+        sid = self.erase_sid()
+        if selective and self._protected:
+            protected = self._protected
+            chars, styles = row.chars, row.styles
+            for x in range(a, b):
+                if styles[x] not in protected:
+                    chars[x] = " "
+                    styles[x] = sid
+        else:
+            row.chars[a:b] = [" "] * (b - a)
+            row.styles[a:b] = [sid] * (b - a)
+        if a == 0 and b == self.columns:
+            row.wrapped = False
+        self._touch(y)
+
+    def erase_in_line(self, how: int = 0, private: bool = False) -> None:
+        """EL (and DECSEL when ``private``: protected cells survive)."""
+        if how == 0:
+            a, b = self.x, self.columns
+        elif how == 1:
+            a, b = 0, self.x + 1
+        elif how == 2:
+            a, b = 0, self.columns
+        else:
+            return
+        self._erase_cells(self.y, a, b, private)
+        self.pending = False
+
+    def erase_in_display(self, how: int = 0, private: bool = False) -> None:
+        """ED (and DECSED): 0 below, 1 above, 2 all, 3 the scrollback."""
+        if how == 0:
+            self.erase_in_line(0, private)
+            ys = range(self.y + 1, self.lines)
+        elif how == 1:
+            self.erase_in_line(1, private)
+            ys = range(self.y)
+        elif how == 2:
+            ys = range(self.lines)
+        elif how == 3:
+            self.history.clear()
+            return
+        else:
+            return
+        for y in ys:
+            self._erase_cells(y, 0, self.columns, private)
+        self.pending = False
+
+    def alignment_display(self) -> None:
+        """DECALN: fill with E, reset margins, cursor home."""
+        self.top, self.bottom = 0, self.lines - 1
+        self._reset_lr()
+        for y in range(self.lines):
+            row = self.rows[y] = Row(self.columns)
+            row.chars[:] = ["E"] * self.columns
+        self.cursor_position()
+        self.damage_all()
+
+    def repeat_character(self, count: int = 1) -> None:
+        """REP: the last printed character again, ``count`` times (bounded by the screen)."""
+        if self.last_char:
+            count = min(max(1, count), self.columns * self.lines)
+            self.draw(self.last_char * count)
+
+    # -- rectangles (VT420) -----------------------------------------------------------
+    def rect(self, params: list[int], first: int = 0) -> tuple[int, int, int, int] | None:
+        """``Pt;Pl;Pb;Pr`` from ``params[first:]`` as 0-based inclusive screen cells."""
+        p = [*params[first : first + 4], 0, 0, 0, 0][:4]
+        top, left = max(1, p[0]) - 1, max(1, p[1]) - 1
+        bottom = (p[2] or self.lines) - 1
+        right = (p[3] or self.columns) - 1
+        if self.origin:
+            top, bottom = top + self.top, bottom + self.top
+            if self.lr_margins:
+                left, right = left + self.left, right + self.left
+            bottom, right = min(bottom, self.bottom), min(right, self.right)
+        bottom, right = min(bottom, self.lines - 1), min(right, self.columns - 1)
+        if top > bottom or left > right:
+            return None
+        return top, left, bottom, right
+
+    def fill_rectangle(self, char: str, box: tuple[int, int, int, int]) -> None:
+        """DECFRA: fill with ``char`` in the current rendition."""
+        top, left, bottom, right = box
+        for y in range(top, bottom + 1):
+            row = self.rows[y]
+            self._clip_wide(row, left, right + 1)
+            row.chars[left : right + 1] = [char] * (right - left + 1)
+            row.styles[left : right + 1] = [self.sid] * (right - left + 1)
+            self._touch(y)
+
+    def erase_rectangle(self, box: tuple[int, int, int, int], selective: bool = False) -> None:
+        """DECERA / DECSERA (selective spares protected cells)."""
+        top, left, bottom, right = box
+        for y in range(top, bottom + 1):
+            self._erase_cells(y, left, right + 1, selective)
+
+    def copy_rectangle(self, box: tuple[int, int, int, int], dest_top: int, dest_left: int) -> None:
+        """DECCRA: copy cells (text and rendition), clipped at the screen edge."""
+        top, left, bottom, right = box
+        height = min(bottom - top, self.lines - 1 - dest_top) + 1
+        width = min(right - left, self.columns - 1 - dest_left) + 1
+        if height <= 0 or width <= 0:
+            return
+        sources = self.rows[top : top + height]
+        block = [(r.chars[left : left + width], r.styles[left : left + width]) for r in sources]
+        for i, (chars, styles) in enumerate(block):
+            row = self.rows[dest_top + i]
+            self._clip_wide(row, dest_left, dest_left + width)
+            row.chars[dest_left : dest_left + width] = chars
+            row.styles[dest_left : dest_left + width] = styles
+            self._repair(row, dest_left, dest_left + width)
+            self._touch(dest_top + i)
+
+    # -- character sets ---------------------------------------------------------------
+    def define_charset(self, code: str, mode: str) -> None:
+        """SCS: ``ESC ( 0`` puts DEC line drawing in G0, ``ESC ) 0`` in G1."""
+        slot = {"(": 0, ")": 1}.get(mode)
+        if slot is None:
+            return
+        table = charsets.MAPS.get(code) if code in ("0", "A") else None
+        self.charsets[slot] = table
+        self._select_charset()
+
+    def shift_in(self) -> None:
+        self.gl = 0
+        self._select_charset()
+
+    def shift_out(self) -> None:
+        self.gl = 1
+        self._select_charset()
+
+    def _select_charset(self) -> None:
+        self.charset_map = self.charsets[self.gl]
+        self._update_simple()
+
+    # -- cursor save / restore --------------------------------------------------------
+    def save_cursor(self) -> None:
+        s = self.saved
+        s.x, s.y, s.pending, s.sid = self.x, self.y, self.pending, self.sid
+        s.origin, s.autowrap = self.origin, self.autowrap
+        s.charsets, s.gl = self.charsets[:], self.gl
+
+    def restore_cursor(self) -> None:
+        s = self.saved
+        self.x, self.y = min(s.x, self.columns - 1), min(s.y, self.lines - 1)
+        self.pending = s.pending and self.x == self.columns - 1
+        self.sid = s.sid
+        self.style = self.styles[s.sid]
+        for mode, on in ((6, s.origin), (7, s.autowrap)):
+            if on:
+                self.private_modes.add(mode)
+            else:
+                self.private_modes.discard(mode)
+        self.charsets, self.gl = s.charsets[:], s.gl
+        self._select_charset()
+
+    # -- screens ----------------------------------------------------------------------
+    def switch_screen(self, alternate: bool, *, clear: bool = False) -> None:
+        """Show the alternate (or primary) screen; its content is never history."""
+        if alternate == self.alternate:
+            if clear and alternate:
+                self._clear_all()
+            return
+        self.rows, self._other_rows = self._other_rows, self.rows
+        self.saved, self._other_saved = self._other_saved, self.saved
+        self.alternate = alternate
+        if clear and alternate:
+            self._clear_all()
+        self.damage_all(full=True)
+
+    def _clear_all(self) -> None:
+        sid = self.erase_sid()
+        self.rows[:] = [Row(self.columns, sid) for _ in range(self.lines)]
+        self.damage_all()
+
+    def resize(self, columns: int, lines: int) -> None:
+        """New size. Fewer rows push the rows above the cursor into history (xterm);
+        width changes truncate or pad rows (no reflow)."""
+        columns, lines = max(1, columns), max(1, lines)
+        if columns == self.columns and lines == self.lines:
+            return
+        for alt in (False, True):
+            rows = self._other_rows if alt != self.alternate else self.rows
+            is_current = alt == self.alternate
+            self._resize_rows(rows, columns, lines, history=not alt, track_cursor=is_current)
+        old_cols = self.columns
+        self.columns, self.lines = columns, lines
+        if columns > old_cols:
+            self.tabstops.update(range((old_cols // 8 + 1) * 8, columns, 8))
+        self.tabstops = {t for t in self.tabstops if t < columns}
+        self.top, self.bottom = 0, lines - 1
+        self._reset_lr()
+        self.x = min(self.x, columns - 1)
+        self.y = min(self.y, lines - 1)
+        if self.x < columns - 1:
+            self.pending = False
+        for s in (self.saved, self._other_saved):
+            s.x, s.y = min(s.x, columns - 1), min(s.y, lines - 1)
+        self.dirty.clear()
+        self.damage_all(full=True)
+
+    def _resize_rows(
+        self, rows: list[Row], columns: int, lines: int, *, history: bool, track_cursor: bool
+    ) -> None:
+        old_lines = len(rows)
+        if lines < old_lines:
+            excess = old_lines - lines
+            cursor_y = self.y if track_cursor else self.saved.y
+            up = min(excess, max(0, cursor_y - lines + 1))
+            if up:
+                if history:
+                    self._push_rows(rows[:up])
+                del rows[:up]
+                if track_cursor:
+                    self.y -= up
+            del rows[lines:]
+        for row in rows:
+            n = len(row.chars)
+            if columns < n:
+                del row.chars[columns:]
+                del row.styles[columns:]
+                last = row.chars[-1]
+                if last and char_width(last[0]) == 2:
+                    row.chars[-1] = " "
+            elif columns > n:
+                row.chars.extend([" "] * (columns - n))
+                row.styles.extend([0] * (columns - n))
+            row.line = None
+        while len(rows) < lines:
+            rows.append(Row(columns))
