@@ -345,8 +345,10 @@ class ScreenReplica:
         return self.history[index] if index >= 0 else None
 
     def display(self) -> list[str]:
-        """The screen as text, one string per row (pyte's convention)."""
-        return [line.text for line in self.lines]
+        """The screen as text, one string per row padded to the width (pyte's convention:
+        a wide character appears once)."""
+        width = self.columns
+        return [line.text + " " * (width - line.cells()) for line in self.lines]
 
     def iter_lines(self, first: int, last: int) -> Iterator[tuple[int, Line]]:
         for number in range(first, last):
