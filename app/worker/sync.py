@@ -57,7 +57,7 @@ class ScreenState:
     reset_version: int = 0  # last version that replaced every row (resize, screen switch)
     lines: list[Line] = field(default_factory=list)
     row_versions: list[int] = field(default_factory=list)
-    cursor: Cursor = Cursor()
+    cursor: Cursor = field(default_factory=Cursor)
     private_modes: frozenset[int] = frozenset()
     ansi_modes: frozenset[int] = frozenset()
     title: str = ""
