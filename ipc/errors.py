@@ -38,6 +38,7 @@ __all__ = [
     "Unauthorized",
     "Unavailable",
     "Unsupported",
+    "describe",
     "error_class",
     "from_wire",
     "sanitize",
@@ -252,6 +253,11 @@ def from_wire(payload: Any, correlation_id: str = "") -> IpcError:
     if cls is RemoteError and isinstance(code, str) and code != ErrorKind.REMOTE:
         text = f"[{sanitize(code, limit=40)}] {text}".strip()
     return cls(text, correlation_id=cid)
+
+
+def describe(kind: ErrorKind | str) -> str:
+    """The sentence a person reads for an error of ``kind``."""
+    return _SENTENCES[ErrorKind(kind)]
 
 
 def short_ref(correlation_id: str) -> str:

@@ -1,8 +1,10 @@
 """The message vocabulary: permanent type numbers, payload schemas, the protocol version.
 
 Every message type has a **permanent number**. A number, once released, is never given to
-another message; a message that is dropped moves its number to ``RETIRED``. Requests and
-replies use 1-39, notifications 40-79; 80 and up are free for later families.
+another message; a message that is dropped moves its number to ``RETIRED``.
+
+Requests, their answers and the heartbeat use 1-39, other notifications 40-79; 80 and
+up are free for later families.
 
 A **request** carries a non-zero request id and a correlation id; its answer is a
 ``reply`` (type ``REPLY``) or an ``error`` (type ``ERROR``) echoing both. A
@@ -102,7 +104,16 @@ class ClientKind(StrEnum):
 
 # -- schemas -------------------------------------------------------------------------------
 
-Check = Callable[[Any], str | None]  # returns what is wrong, or None
+@dataclass(frozen=True, slots=True)
+class Check:
+    """An extra constraint on a field: ``text`` for PROTOCOL.md, ``test`` returns what is
+    wrong with a value (or None)."""
+
+    text: str
+    test: Callable[[Any], str | None]
+
+    def __call__(self, value: Any) -> str | None:
+        return self.test(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +128,7 @@ class Field:
     doc: str = ""
 
     def type_names(self) -> str:
-        return " | ".join(_TYPE_NAMES.get(t, t.__name__) for t in self.types)
+        return " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in self.types)
 
 
 _TYPE_NAMES = {str: "str", int: "int", bool: "bool", bytes: "bin", list: "array",
@@ -135,47 +146,53 @@ def _optional(
 
 
 def _between(low: float, high: float) -> Check:
-    def check(value: Any) -> str | None:
+    def test(value: Any) -> str | None:
         return None if low <= value <= high else f"must be between {low} and {high}"
 
-    return check
+    return Check(f"{low}..{high}", test)
 
 
 def _max_length(limit: int) -> Check:
-    def check(value: Any) -> str | None:
+    def test(value: Any) -> str | None:
         return None if len(value) <= limit else f"longer than {limit}"
 
-    return check
+    return Check(f"length <= {limit}", test)
 
 
 def _one_of(*choices: str) -> Check:
-    def check(value: Any) -> str | None:
+    def test(value: Any) -> str | None:
         return None if value in choices else f"must be one of {', '.join(choices)}"
 
-    return check
+    return Check(" or ".join(f'"{c}"' for c in choices), test)
 
 
-def _version(value: Any) -> str | None:
+def _version_test(value: Any) -> str | None:
     if len(value) != 2 or not all(_is_int(v) and v >= 0 for v in value):
         return "must be [major, minor]"
     return None
 
 
+_version = Check("[major, minor], two ints", _version_test)
+
+
 def _strings(limit: int) -> Check:
-    def check(value: Any) -> str | None:
+    def test(value: Any) -> str | None:
         if len(value) > limit:
             return f"has more than {limit} items"
         if not all(isinstance(v, str) for v in value):
             return "must hold strings only"
         return None
 
-    return check
+    return Check(f"up to {limit} strings", test)
 
 
-def _string_map(value: Any) -> str | None:
+def _string_map_test(value: Any) -> str | None:
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         return "must map strings to strings"
     return None
+
+
+_string_map = Check("str -> str", _string_map_test)
 
 
 def _is_int(value: Any) -> bool:
@@ -212,9 +229,9 @@ _SPEC_LIST: tuple[Spec, ...] = (
             _required("version", list, check=_version, doc="[major, minor] the client speaks"),
             _required("kind", str, check=_one_of(*ClientKind), doc="gui or cli"),
             _required("token", str, check=_max_length(256), doc="contents of the token file"),
-            _required("pid", int, check=_between(0, 2**32), doc="client process id"),
+            _required("pid", int, check=_between(0, 2**32 - 1), doc="client process id"),
         ),
-        doc="First packet on every connection; anything else first closes it.",
+        doc="The first packet on every connection; any other first packet closes it.",
         reply='{"version": [1, minor], "server": "emberterm-worker", "pid": int}',
     ),
     Spec(MsgType.REPLY, "reply", "reply", any_payload=True,
@@ -277,7 +294,7 @@ _SPEC_LIST: tuple[Spec, ...] = (
     Spec(
         MsgType.HISTORY_FETCH, "history.fetch", "request",
         (_SESSION,
-         _required("first", int, check=_between(0, 2**63), doc="absolute line number"),
+         _required("first", int, check=_between(0, 2**63 - 1), doc="absolute line number"),
          _required("count", int, check=_between(1, 10_000))),
         channel="query", doc="Lines of history older than a replica holds.",
         reply='{"first": int, "lines": [line.to_wire()], "styles": [[id, *style]]}',
@@ -324,7 +341,7 @@ _SPEC_LIST: tuple[Spec, ...] = (
     ),
     Spec(
         MsgType.FRAME_ACK, "frame.ack", "notification",
-        (_SESSION, _required("seq", int, check=_between(0, 2**63))),
+        (_SESSION, _required("seq", int, check=_between(0, 2**63 - 1))),
         doc="Client to worker: the newest frame applied; later frames diff against it.",
     ),
 )
