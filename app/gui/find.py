@@ -1,0 +1,196 @@
+"""Find in the terminal: a matcher over history and screen, and the bar that drives it.
+
+``find_matches`` searches every line the replica holds (history it keeps plus the
+screen). Soft-wrapped rows are joined into one logical line first, so a word broken by
+the right margin is still found; a match is reported as cell ranges on each row it
+touches. ``FindBar`` is the small widget shown at the top of the view (Ctrl+Shift+F):
+live search as you type, Enter/Shift+Enter and F3/Shift+F3 for next/previous, case and
+regex options, a match count. The view owns the matches and paints them.
+
+What it does not do: no search of history the replica does not hold (that is the
+store's full-text search, issue 13).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QLineEdit, QToolButton, QWidget
+
+from app.gui.selection import index_columns
+from terminal.frames import Line, ScreenReplica
+
+MAX_MATCHES = 5000  # beyond this, highlighting costs more than it tells
+
+
+@dataclass(frozen=True)
+class Match:
+    """One hit: from ``(line, col)`` to ``(end_line, end_col)`` (exclusive), in cells."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    def columns_on(self, number: int, columns: int) -> tuple[int, int] | None:
+        if not self.line <= number <= self.end_line:
+            return None
+        start = self.col if number == self.line else 0
+        end = self.end_col if number == self.end_line else columns
+        return (start, end) if end > start else None
+
+
+def compile_pattern(text: str, *, case_sensitive: bool, regex: bool) -> re.Pattern[str] | None:
+    """The pattern to search for, or ``None`` for an empty or invalid one."""
+    if not text:
+        return None
+    flags = 0 if case_sensitive else re.IGNORECASE
+    try:
+        return re.compile(text if regex else re.escape(text), flags)
+    except re.error:
+        return None
+
+
+def _logical_lines(replica: ScreenReplica) -> Iterator[list[tuple[int, Line]]]:
+    group: list[tuple[int, Line]] = []
+    last = replica.history_total + replica.rows
+    for number, line in replica.iter_lines(replica.first_held_number, last):
+        if group and group[-1][0] != number - 1:
+            yield group
+            group = []
+        group.append((number, line))
+        if not line.wrapped:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+def find_matches(replica: ScreenReplica, pattern: re.Pattern[str]) -> list[Match]:
+    """Every match of ``pattern`` in what the replica holds, oldest first."""
+    matches: list[Match] = []
+    columns = replica.columns
+    for group in _logical_lines(replica):
+        # Each row is padded to the full width when it wraps, so cell positions follow.
+        texts, offsets = [], []
+        position = 0
+        for _, line in group:
+            text = line.text
+            if line.wrapped:
+                text += " " * max(columns - line.cells(), 0)
+            texts.append(text)
+            offsets.append(position)
+            position += len(text)
+        joined = "".join(texts)
+        if not joined.strip():
+            continue
+        maps = [index_columns(t) for t in texts]
+        for m in pattern.finditer(joined):
+            if m.end() == m.start():
+                continue
+            start = _locate(m.start(), offsets, maps, group)
+            end = _locate(m.end(), offsets, maps, group, end=True)
+            matches.append(Match(start[0], start[1], end[0], end[1]))
+            if len(matches) >= MAX_MATCHES:
+                return matches
+    return matches
+
+
+def _locate(
+    index: int,
+    offsets: list[int],
+    maps: list[list[int]],
+    group: list[tuple[int, Line]],
+    *,
+    end: bool = False,
+) -> tuple[int, int]:
+    row = 0
+    for i, offset in enumerate(offsets):
+        # A start belongs to the row it begins; an (exclusive) end to the row before it.
+        if offset < index or (offset == index and not end):
+            row = i
+    local = index - offsets[row]
+    cols = maps[row]
+    return group[row][0], cols[min(local, len(cols) - 1)]
+
+
+class FindBar(QWidget):
+    """The find bar. Emits ``search`` when the query or an option changes."""
+
+    search = Signal(str, bool, bool)  # text, case_sensitive, regex
+    next_requested = Signal()
+    previous_requested = Signal()
+    closed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("find-bar")
+        self.setAutoFillBackground(True)
+        self.edit = QLineEdit(self)
+        self.edit.setPlaceholderText(self.tr("Find"))
+        self.edit.setClearButtonEnabled(True)
+        self.case = QCheckBox(self.tr("Aa"), self)
+        self.case.setToolTip(self.tr("Match case"))
+        self.regex = QCheckBox(self.tr(".*"), self)
+        self.regex.setToolTip(self.tr("Regular expression"))
+        self.count = QLabel(self)
+        previous = QToolButton(self)
+        previous.setText("↑")
+        previous.setToolTip(self.tr("Previous match (Shift+Enter)"))
+        following = QToolButton(self)
+        following.setText("↓")
+        following.setToolTip(self.tr("Next match (Enter)"))
+        close = QToolButton(self)
+        close.setText("✕")
+        close.setToolTip(self.tr("Close (Escape)"))
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        for widget in (self.edit, self.case, self.regex, self.count, previous, following, close):
+            layout.addWidget(widget)
+        self.edit.textChanged.connect(self._changed)
+        self.case.toggled.connect(self._changed)
+        self.regex.toggled.connect(self._changed)
+        previous.clicked.connect(self.previous_requested)
+        following.clicked.connect(self.next_requested)
+        close.clicked.connect(self.close_bar)
+        self.edit.installEventFilter(self)
+
+    def _changed(self) -> None:
+        self.search.emit(self.edit.text(), self.case.isChecked(), self.regex.isChecked())
+
+    def open_bar(self, text: str = "") -> None:
+        if text:
+            self.edit.setText(text)
+        self.show()
+        self.raise_()
+        self.edit.setFocus()
+        self.edit.selectAll()
+        self._changed()
+
+    def close_bar(self) -> None:
+        self.hide()
+        self.closed.emit()
+
+    def set_count(self, current: int | None, total: int, valid: bool = True) -> None:
+        if not valid:
+            self.count.setText(self.tr("bad pattern"))
+        elif total == 0:
+            self.count.setText(self.tr("no matches") if self.edit.text() else "")
+        else:
+            self.count.setText(f"{(current or 0) + 1}/{total}")
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.edit and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            key, shift = event.key(), bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F3):
+                (self.previous_requested if shift else self.next_requested).emit()
+                return True
+            if key == Qt.Key.Key_Escape:
+                self.close_bar()
+                return True
+        return super().eventFilter(watched, event)
