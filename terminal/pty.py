@@ -12,7 +12,7 @@ names the foreground process and its working directory where the OS tells them.
 What it does not do: it has no event loop, no threads of its own on POSIX and no timers;
 it never parses output (that is ``terminal.emulator``) and knows nothing of Qt. The owner
 (the worker's socket notifier or the GUI's local fallback, through ``terminal.session``)
-decides when to read and when to flush.
+decides when to read and when to flush. A ``Pty`` is not thread-safe: one thread calls it.
 
 The backends live in ``terminal._pty_posix`` and ``terminal._pty_windows``; this module
 holds what they share: the interface, the errors, the default program and the child's
@@ -207,6 +207,10 @@ def spawn(
     """
     if cols < 1 or rows < 1:
         raise ValueError(f"terminal size must be positive, got {cols}x{rows}")
+    if isinstance(argv, str):
+        # A command line would be split into characters; say so rather than fail to find
+        # a program called "s".
+        raise TypeError("argv must be a sequence of strings, not a str")
     if sys.platform == "win32":
         from terminal._pty_windows import spawn_windows
 

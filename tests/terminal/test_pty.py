@@ -208,6 +208,14 @@ def test_write_queue_is_bounded(ptys: list[Pty]) -> None:
 
 
 # -- errors ---------------------------------------------------------------------------
+def test_a_command_line_string_or_an_empty_size_is_refused(ptys: list[Pty]) -> None:
+    with pytest.raises(TypeError, match="sequence"):
+        start(ptys, "sh -c true")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="positive"):
+        start(ptys, ["sh"], cols=0)
+    assert ptys == []
+
+
 def test_missing_program_raises_spawn_error_naming_it(ptys: list[Pty]) -> None:
     with pytest.raises(SpawnError, match="no-such-program-xyz") as info:
         start(ptys, ["no-such-program-xyz", "--flag"])

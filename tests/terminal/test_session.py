@@ -144,6 +144,26 @@ def test_a_callback_that_closes_the_session_does_not_report_twice(
     assert exits == [3]
 
 
+def test_exit_is_found_while_a_background_job_keeps_the_terminal_open(
+    sessions: list[Session],
+) -> None:
+    exits: list[int] = []
+    env = dict(os.environ, PS1="$ ")
+    session = start(
+        sessions, ["bash", "--norc", "--noprofile", "-i"], env=env, on_exit=exits.append
+    )
+    session.write(b"sleep 60 & echo bg=$!\nexit 4\n")
+    drive(session, lambda: any(row.startswith("bg=") for row in display(session)))
+    background = next(int(row[3:]) for row in display(session) if row.startswith("bg="))
+    try:
+        # No end of output comes (the job holds the terminal): the owner's timer finds it.
+        drive(session, lambda: session.check_exit() is not None)
+        assert exits == [4]
+        assert not session.pty.eof
+    finally:
+        os.kill(background, signal.SIGKILL)
+
+
 def test_terminate_reports_the_exit_once(sessions: list[Session]) -> None:
     exits: list[int] = []
     session = start(sessions, ["sleep", "100"], on_exit=exits.append)
