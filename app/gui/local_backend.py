@@ -1,38 +1,38 @@
 """The local backend: a ``terminal.session.Session`` inside the GUI process.
 
 This is what tabs use until the worker exists, and the fallback when it cannot be reached.
-The session's PTY file descriptor is watched by two ``QSocketNotifier``s: *read* is always
-on (the program's output is drained as it arrives), *write* only while the session holds
-input the PTY would not take yet (``Session.wants_write``), so a paste of a megabyte never
-blocks the event loop.
+The event-loop side is ``app.session_driver.SessionDriver``, the same one the worker runs:
+two ``QSocketNotifier``s on the session's PTY (*read* always on, *write* only while input
+waits, so a megabyte paste never blocks the loop) and a named single-shot timer
+(``frame_tick``) that lets a frame out at once when idle and at most 60 a second under a
+flood. This module adds what the GUI needs on top: frames taken and emitted, the
+emulator's events (bell, OSC 52) turned into signals, the exit reported, and the questions
+the window asks (foreground process, cwd, busy).
 
-Frames are paced by one named single-shot timer (``frame_tick``): output that arrives when
-no frame went out in the last 1/60 s is sent at once, so typing echoes without delay; under
-a flood the session keeps parsing everything and at most one frame per tick is taken, so
-intermediate screens are skipped rather than queued.
-
-What it does not do: no persistence (``persistent`` is False, the window says so), no
-parsing of terminal output (the session does that).
+What it does not do: no persistence (``persistent`` is False), no parsing of terminal
+output (the session does that).
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import QObject, QSocketNotifier, QTimer
+from PySide6.QtCore import QObject
 
 from app.gui.backend import SessionHandle
+from app.session_driver import DEFAULT_MAX_FPS, SessionDriver
+from terminal.events import NullListener
 from terminal.frames import Line
 
 log = logging.getLogger(__name__)
 
-# At most this many frames a second under a flood (one per display refresh).
-MAX_FRAMES_PER_SECOND = 60
+# How long a closed tab's program gets between SIGHUP and SIGKILL. Shells and most
+# programs exit on SIGHUP at once; this bounds the pause of the GUI for one that does not.
+CLOSE_GRACE = 0.5
 
 SessionFactory = Callable[..., Any]
 
@@ -43,11 +43,24 @@ def _default_session_factory(argv: Sequence[str] | None, **kwargs: Any) -> Any:
     return Session(argv, **kwargs)
 
 
+class _Events(NullListener):
+    """The emulator's events, passed on as the handle's signals."""
+
+    def __init__(self, handle: LocalSessionHandle) -> None:
+        self._handle = handle
+
+    def bell(self) -> None:
+        self._handle.bell.emit()
+
+    def clipboard_set(self, selection: str, data: bytes) -> None:
+        self._handle.clipboard.emit(selection, data.decode("utf-8", "replace"))
+
+
 class LocalSessionHandle(SessionHandle):
     """One ``Session`` in this process, seen through the ``SessionHandle`` interface.
 
-    Raises the session's own exception (a missing program, a bad ``cwd``) from the
-    constructor, so the caller can show it instead of a terminal.
+    Raises the session's own exception (``terminal.pty.SpawnError`` for a missing program
+    or a bad ``cwd``) from the constructor, so the caller can show it instead of a screen.
     """
 
     def __init__(
@@ -61,15 +74,13 @@ class LocalSessionHandle(SessionHandle):
         history: int = 10000,
         session_factory: SessionFactory | None = None,
         clock: Callable[[], float] = time.monotonic,
+        max_fps: float = DEFAULT_MAX_FPS,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._id = f"local-{uuid.uuid4().hex[:12]}"
-        self._clock = clock
-        self._interval = 1.0 / MAX_FRAMES_PER_SECOND
-        self._last_frame_at = -math.inf
-        self._exit_reported = False
         self._closed = False
+        self._exited = False
         factory = session_factory or _default_session_factory
         self._session = factory(
             list(argv) if argv else None,
@@ -78,18 +89,13 @@ class LocalSessionHandle(SessionHandle):
             cols=columns,
             rows=rows,
             history=history,
-            on_exit=self._on_session_exit,
         )
-        fd = self._session.fd
-        self._read_notifier = QSocketNotifier(fd, QSocketNotifier.Type.Read, self)
-        self._read_notifier.activated.connect(self._on_readable)
-        self._write_notifier = QSocketNotifier(fd, QSocketNotifier.Type.Write, self)
-        self._write_notifier.setEnabled(False)
-        self._write_notifier.activated.connect(self._on_writable)
-        self._frame_timer = QTimer(self)
-        self._frame_timer.setObjectName("frame_tick")
-        self._frame_timer.setSingleShot(True)
-        self._frame_timer.timeout.connect(self._send_frame)
+        emulator = getattr(self._session, "emulator", None)
+        if emulator is not None and hasattr(emulator, "listener"):
+            emulator.listener = _Events(self)
+        self._driver = SessionDriver(self._session, max_fps=max_fps, clock=clock, parent=self)
+        self._driver.frame_due.connect(self._send_frame)
+        self._driver.exited.connect(self._on_exited)
 
     # -- SessionHandle ---------------------------------------------------------------
     @property
@@ -106,131 +112,75 @@ class LocalSessionHandle(SessionHandle):
         return getattr(self._session, "pid", None)
 
     @property
-    def session(self) -> Any:
-        return self._session
+    def driver(self) -> SessionDriver:
+        return self._driver
 
     def write(self, data: bytes) -> None:
-        if self._closed or self._exit_reported or not data:
+        if self._closed or self._exited:
             return
-        try:
-            self._session.write(data)
-        except OSError as exc:
-            log.warning("write to %s failed: %s", self._id, exc)
-        self._update_write_notifier()
+        self._driver.write(data)
 
     def resize(self, columns: int, rows: int) -> None:
-        if self._closed or self._exit_reported:
+        if self._closed or self._exited:
             return
-        self._session.resize(columns, rows)
-        self._schedule_frame()
+        self._driver.resize(columns, rows)
 
     def close(self) -> None:
-        """End the program: the session sends SIGHUP, then SIGKILL after a grace period."""
+        """End the program on purpose: SIGHUP, then SIGKILL after ``CLOSE_GRACE``."""
         if self._closed:
             return
         self._closed = True
-        self._stop_watching()
+        self._driver.stop()  # the session says: stop watching fd before terminate
         try:
-            self._session.terminate()
+            self._session.terminate(CLOSE_GRACE)
         except OSError as exc:  # already gone
             log.debug("terminate %s: %s", self._id, exc)
+        try:
+            self._session.close()
+        except OSError as exc:
+            log.debug("close %s: %s", self._id, exc)
 
     def foreground_process(self) -> str:
-        return self._ask("foreground_process_name", "")
+        return str(self._ask("foreground_process_name") or "")
 
     def cwd(self) -> str:
-        return self._ask("cwd", "")
+        return str(self._ask("cwd") or "")
 
     def is_busy(self) -> bool:
-        return bool(self._ask("is_busy", False))
+        return bool(self._ask("is_busy"))
 
     def fetch_history(self, first: int, count: int) -> list[tuple[int, Line]]:
-        fetch = getattr(self._session, "fetch_history", None)
-        if fetch is None:
-            return []
-        return list(fetch(first, count))
+        emulator = getattr(self._session, "emulator", None)
+        fetch = getattr(emulator, "history_lines", None)
+        return list(fetch(first, count)) if fetch is not None else []
 
     def request_full_frame(self) -> None:
-        request = getattr(self._session, "request_full_frame", None)
-        if request is not None:
-            request()
-        self._schedule_frame()
+        emulator = getattr(self._session, "emulator", None)
+        damage_all = getattr(emulator, "damage_all", None)
+        if callable(damage_all):
+            damage_all(full=True)
+        self._driver.schedule_frame()
 
-    # -- the event loop side ---------------------------------------------------------
-    def _on_readable(self) -> None:
-        try:
-            self._session.on_readable()
-        except OSError as exc:
-            # EIO: the program and every holder of the PTY's slave side are gone.
-            log.debug("read from %s ended: %s", self._id, exc)
-            self._stop_watching()
-        self._take_events()
-        self._schedule_frame()
-        self._update_write_notifier()
-
-    def _on_writable(self) -> None:
-        try:
-            self._session.on_writable()
-        except OSError as exc:
-            log.debug("write to %s ended: %s", self._id, exc)
-        self._update_write_notifier()
-
-    def _update_write_notifier(self) -> None:
-        wants = bool(getattr(self._session, "wants_write", False))
-        if not self._closed and not self._exit_reported:
-            self._write_notifier.setEnabled(wants)
-
-    def _schedule_frame(self) -> None:
-        if self._frame_timer.isActive():
-            return
-        wait = self._last_frame_at + self._interval - self._clock()
-        if wait <= 0:
-            self._send_frame()
-        else:
-            self._frame_timer.start(max(1, math.ceil(wait * 1000)))
-
+    # -- the driver's signals ----------------------------------------------------------
     def _send_frame(self) -> None:
         frame = self._session.take_frame()
-        if frame is None:
-            return
-        self._last_frame_at = self._clock()
-        self.frame.emit(frame)
+        if frame is not None:
+            self.frame.emit(frame)
 
-    def _take_events(self) -> None:
-        """Pass on the emulator's bell and clipboard events, when the session has them."""
-        take = getattr(self._session, "take_events", None)
-        if take is None:
+    def _on_exited(self, status: object) -> None:
+        if self._exited:
             return
-        for event in take():
-            kind = event[0] if isinstance(event, tuple) else event
-            if kind == "bell":
-                self.bell.emit()
-            elif kind == "clipboard" and isinstance(event, tuple) and len(event) == 3:
-                self.clipboard.emit(str(event[1]), str(event[2]))
-
-    def _on_session_exit(self, status: int | None) -> None:
-        if self._exit_reported:
-            return
-        self._exit_reported = True
-        self._stop_watching()
-        if not self._closed:
-            # The last output before the exit still reaches the screen.
-            self._frame_timer.stop()
-            self._send_frame()
+        self._exited = True
+        log.info("session %s (pid %s) exited with %r", self._id, self.pid, status)
         self.exited.emit(status)
 
-    def _stop_watching(self) -> None:
-        self._read_notifier.setEnabled(False)
-        self._write_notifier.setEnabled(False)
-        self._frame_timer.stop()
-
-    def _ask(self, method: str, default: Any) -> Any:
-        if self._closed:
-            return default
+    def _ask(self, method: str) -> Any:
+        if self._closed or self._exited:
+            return None
         fn = getattr(self._session, method, None)
         if fn is None:
-            return default
+            return None
         try:
             return fn()
         except OSError:
-            return default
+            return None

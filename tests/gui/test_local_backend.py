@@ -1,166 +1,145 @@
-"""The local backend: frame pacing (fake session, fake clock) and real shells on real PTYs."""
+"""The local backend: real shells on real PTYs, plus frame pacing with a fake clock."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+import time
 from typing import Any
 
 import pytest
 from PySide6.QtCore import QTimer
 
 from app.gui.local_backend import LocalSessionHandle
+from app.gui.main import work_around_pyside_refcounts
+from terminal.frames import ScreenReplica
+from terminal.pty import SpawnError
+
+work_around_pyside_refcounts()  # see its docstring: PySide6 6.12 on Python 3.11
 
 
-class FakeSession:
-    """A session over a pipe: readable when the test writes to ``feed``."""
+class Screen:
+    """Applies a handle's frames to a replica and records exits and bells."""
 
-    def __init__(self, argv: Any, *, on_exit: Callable[[int | None], None], **kwargs: Any):
-        self.argv = argv
-        self.kwargs = kwargs
-        self.on_exit = on_exit
-        self.fd, self.feed = os.pipe()
-        self.dirty = 0
-        self.frames_taken = 0
-        self.written: list[bytes] = []
-        self.wants_write = False
-        self.terminated = False
-        self.sizes: list[tuple[int, int]] = []
+    def __init__(self, handle: LocalSessionHandle) -> None:
+        self.handle = handle
+        self.replica = ScreenReplica(max_history=100)
+        self.frames = 0
+        self.exits: list[Any] = []
+        self.bells = 0
+        handle.frame.connect(self._frame)
+        handle.exited.connect(self.exits.append)
+        handle.bell.connect(self._bell)
 
-    def on_readable(self) -> None:
-        data = os.read(self.fd, 65536)
-        self.dirty += len(data)
+    def _frame(self, frame: Any) -> None:
+        self.frames += 1
+        self.replica.apply(frame)
 
-    def on_writable(self) -> None:
-        self.wants_write = False
+    def _bell(self) -> None:
+        self.bells += 1
 
-    def write(self, data: bytes) -> None:
-        self.written.append(data)
-
-    def resize(self, cols: int, rows: int) -> None:
-        self.sizes.append((cols, rows))
-        self.dirty += 1
-
-    def take_frame(self) -> Any:
-        if not self.dirty:
-            return None
-        self.dirty = 0
-        self.frames_taken += 1
-        return ("frame", self.frames_taken)
-
-    def terminate(self) -> None:
-        self.terminated = True
-
-    def close_fds(self) -> None:
-        for fd in (self.fd, self.feed):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+    def text(self) -> str:
+        return "\n".join(self.replica.display())
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
+def pid_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    # A zombie still answers kill(0): look at its state.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
 
-    def __call__(self) -> float:
-        return self.now
+
+def test_output_title_bell_and_exit_status(qtbot: Any) -> None:
+    handle = LocalSessionHandle(
+        ["sh", "-c", r"printf 'hello-local\033]2;the-title\007\007'; exit 5"],
+        columns=40, rows=5,
+    )
+    screen = Screen(handle)
+    qtbot.waitUntil(lambda: bool(screen.exits), timeout=10_000)
+    assert screen.exits == [5]
+    assert "hello-local" in screen.text()
+    assert screen.replica.title == "the-title"
+    assert screen.bells == 1
+    assert handle.persistent is False and handle.session_id.startswith("local-")
 
 
-@pytest.fixture
-def fake(qtbot: Any) -> Iterator[tuple[LocalSessionHandle, FakeSession, Clock]]:
-    sessions: list[FakeSession] = []
+def test_input_goes_to_the_program_and_resize_reaches_it(qtbot: Any) -> None:
+    handle = LocalSessionHandle(["sh", "-c", "read x; stty size; echo got-$x; exit 0"],
+                                columns=40, rows=5)
+    screen = Screen(handle)
+    handle.resize(33, 7)
+    handle.write(b"abc\r")
+    qtbot.waitUntil(lambda: bool(screen.exits), timeout=10_000)
+    assert "7 33" in screen.text()
+    assert "got-abc" in screen.text()
+    handle.write(b"after exit is dropped")
 
-    def factory(argv: Any, **kwargs: Any) -> FakeSession:
-        sessions.append(FakeSession(argv, **kwargs))
-        return sessions[-1]
 
-    clock = Clock()
-    handle = LocalSessionHandle(["prog"], columns=100, rows=30, session_factory=factory,
-                                clock=clock)
-    yield handle, sessions[0], clock
+def test_questions_about_the_foreground(qtbot: Any, tmp_path: Any) -> None:
+    handle = LocalSessionHandle(["sh"], cwd=str(tmp_path), columns=40, rows=5)
+    screen = Screen(handle)
+    qtbot.waitUntil(lambda: handle.foreground_process() == "sh", timeout=10_000)
+    assert os.path.samefile(handle.cwd(), tmp_path)
+    assert not handle.is_busy()
+    handle.write(b"exec 2>/dev/null; sleep 30\r")
+    qtbot.waitUntil(handle.is_busy, timeout=10_000)
+    assert handle.foreground_process() == "sleep"
+    pid = handle.pid
+    assert pid is not None
     handle.close()
-    sessions[0].close_fds()
+    assert pid_gone(pid)
+    assert handle.foreground_process() == "" and not handle.is_busy()
+    assert screen.exits == [] or len(screen.exits) == 1
 
 
-def test_session_gets_the_arguments(fake: Any) -> None:
-    handle, session, _ = fake
-    assert session.argv == ["prog"]
-    assert session.kwargs["cols"] == 100 and session.kwargs["rows"] == 30
-    assert handle.persistent is False
-    assert handle.session_id.startswith("local-")
-
-
-def test_idle_output_is_sent_at_once_and_a_flood_is_paced(qtbot: Any, fake: Any) -> None:
-    handle, session, clock = fake
-    frames: list[Any] = []
-    handle.frame.connect(frames.append)
-    os.write(session.feed, b"a")
-    qtbot.waitUntil(lambda: len(frames) == 1, timeout=2000)
-    timer = handle.findChild(QTimer, "frame_tick")
-    assert timer is not None and not timer.isActive()
-
-    # 5 ms later: within the 1/60 s interval, so the frame waits for the tick.
-    clock.now += 0.005
-    os.write(session.feed, b"b")
-    qtbot.waitUntil(lambda: session.dirty > 0, timeout=2000)
-    assert len(frames) == 1
-    assert timer.isActive()
-    for _ in range(20):  # more output while the tick is pending: still one frame
-        os.write(session.feed, b"c")
-    qtbot.waitUntil(lambda: not timer.isActive(), timeout=2000)
-    assert len(frames) == 2
-
-    # Idle again (well past the interval): immediate.
-    clock.now += 1.0
-    os.write(session.feed, b"d")
-    qtbot.waitUntil(lambda: len(frames) == 3, timeout=2000)
-
-
-def test_write_enables_the_write_notifier_only_while_input_waits(qtbot: Any, fake: Any) -> None:
-    handle, session, _ = fake
-    session.wants_write = True
-    handle.write(b"abc")
-    assert session.written == [b"abc"]
-    assert handle._write_notifier.isEnabled()
-    # The pipe's read end is never writable; drive the notifier's slot directly.
-    handle._on_writable()
-    assert not handle._write_notifier.isEnabled()
-
-
-def test_exit_is_reported_once_after_the_last_frame(qtbot: Any, fake: Any) -> None:
-    handle, session, _ = fake
-    events: list[Any] = []
-    handle.frame.connect(lambda f: events.append(f))
-    handle.exited.connect(lambda status: events.append(("exited", status)))
-    session.dirty = 5
-    session.on_exit(3)
-    session.on_exit(3)
-    assert events == [("frame", 1), ("exited", 3)]
-    handle.write(b"ignored after exit")
-    assert session.written == []
-
-
-def test_close_terminates(fake: Any) -> None:
-    handle, session, _ = fake
+def test_close_ends_a_program_that_ignores_hangup(qtbot: Any) -> None:
+    handle = LocalSessionHandle(["sh", "-c", "trap '' HUP; echo ready; sleep 30"],
+                                columns=40, rows=5)
+    screen = Screen(handle)
+    qtbot.waitUntil(lambda: "ready" in screen.text(), timeout=10_000)
+    pid = handle.pid
+    assert pid is not None
+    started = time.monotonic()
     handle.close()
-    handle.close()
-    assert session.terminated
-    assert not handle._read_notifier.isEnabled()
+    handle.close()  # idempotent
+    assert time.monotonic() - started < 5
+    assert pid_gone(pid)
 
 
-def test_resize_reaches_the_session(qtbot: Any, fake: Any) -> None:
-    handle, session, _ = fake
-    frames: list[Any] = []
-    handle.frame.connect(frames.append)
-    handle.resize(90, 20)
-    assert session.sizes == [(90, 20)]
-    assert frames  # idle: the resized screen is sent at once
+def test_history_can_be_fetched(qtbot: Any) -> None:
+    handle = LocalSessionHandle(["sh", "-c", "seq 1 20; exit 0"], columns=20, rows=5)
+    screen = Screen(handle)
+    qtbot.waitUntil(lambda: bool(screen.exits), timeout=10_000)
+    lines = handle.fetch_history(0, 3)
+    assert [line.text.strip() for _, line in lines] == ["1", "2", "3"]
+    before = screen.frames
+    handle.request_full_frame()
+    assert screen.frames >= before
 
 
-def test_unknown_queries_have_safe_answers(fake: Any) -> None:
-    handle, _, _ = fake
-    assert handle.foreground_process() == ""
-    assert handle.cwd() == ""
-    assert handle.is_busy() is False
-    assert handle.fetch_history(0, 10) == []
+def test_a_missing_program_raises_a_clear_error() -> None:
+    with pytest.raises(SpawnError, match="no-such-program-xyz"):
+        LocalSessionHandle(["no-such-program-xyz"])
+
+
+def test_a_bad_cwd_raises_a_clear_error() -> None:
+    with pytest.raises(SpawnError, match="/no/such/dir"):
+        LocalSessionHandle(["sh"], cwd="/no/such/dir")
+
+
+def test_a_flood_is_paced(qtbot: Any) -> None:
+    now = [0.0]
+    handle = LocalSessionHandle(
+        ["sh", "-c", "i=0; while [ $i -lt 3000 ]; do echo $i; i=$((i+1)); done"],
+        columns=20, rows=5, clock=lambda: now[0],
+    )
+    screen = Screen(handle)
+    assert handle.findChild(QTimer, "frame_tick") is not None
+    qtbot.waitUntil(lambda: bool(screen.exits), timeout=20_000)
+    assert "2999" in screen.text()
+    assert screen.frames < 300  # far fewer frames than lines of output

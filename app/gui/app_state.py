@@ -1,0 +1,172 @@
+"""The application's state: the configuration, the open windows and the seams tests use.
+
+``AppState`` is the one object windows share. It holds the current ``Config`` (and reloads
+it live when a path is watched), makes session handles (the local backend for now; the
+worker's remote handles in a later issue) and views, and keeps the set of windows: when
+the last one closes it emits ``last_window_closed`` and the entry point quits.
+
+Seams (keyword arguments, so tests never patch attributes): ``handle_factory`` makes a
+``SessionHandle``, ``view_factory`` a view for it, ``confirm(parent, title, text) -> bool``
+asks the person a yes/no question, ``alert(window)`` marks a window urgent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from app.config import Config, LoadResult
+from app.gui.backend import SessionHandle
+from app.gui.window import Launch, MainWindow
+
+log = logging.getLogger(__name__)
+
+HandleFactory = Callable[..., SessionHandle]
+ViewFactory = Callable[[SessionHandle, Any], QWidget]
+Confirm = Callable[[QWidget, str, str], bool]
+
+
+def ask_yes_no(parent: QWidget, title: str, text: str) -> bool:
+    """The real ``confirm``: a modal question whose default answer is No."""
+    answer = QMessageBox.question(
+        parent,
+        title,
+        text,
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def local_handle(argv: Sequence[str] | None, **kwargs: Any) -> SessionHandle:
+    from app.gui.local_backend import LocalSessionHandle
+
+    return LocalSessionHandle(argv, **kwargs)
+
+
+def terminal_view(handle: SessionHandle, settings: Any) -> QWidget:
+    from app.gui.view import TerminalView
+
+    return TerminalView(handle, settings)
+
+
+# ViewSettings field <- (config key, conversion). Fields the view lacks are skipped.
+VIEW_SETTINGS_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "font_family": ("font.family", str),
+    "font_size": ("font.size", float),
+    "scheme": ("scheme", str),
+    "cursor_shape": ("cursor.shape", str),
+    "cursor_blink": ("cursor.blink", bool),
+    "word_chars": ("selection.word_chars", str),
+    "copy_on_select": ("selection.copy_on_select", bool),
+    "paste_warning": ("paste.warning", bool),
+    "bell": ("bell.visual", lambda visual: "visual" if visual else "none"),
+    "bell_urgent": ("bell.urgent", bool),
+    "backspace_sends_ctrl_h": ("keyboard.backspace_sends_ctrl_h", bool),
+    "scrollback_lines": ("scrollback.lines", int),
+}
+
+
+def view_settings_from_config(config: Config) -> Any:
+    """The view's ``ViewSettings`` for ``config``."""
+    from app.gui.view_settings import ViewSettings
+
+    names = {f.name for f in dataclasses.fields(ViewSettings)}
+    values = {
+        name: convert(config[key])
+        for name, (key, convert) in VIEW_SETTINGS_KEYS.items()
+        if name in names
+    }
+    return ViewSettings(**values)
+
+
+class AppState(QObject):
+    """The configuration and the windows of one GUI process."""
+
+    last_window_closed = Signal()
+    config_changed = Signal(object)
+
+    def __init__(
+        self,
+        loaded: LoadResult | None = None,
+        *,
+        watch: bool = True,
+        handle_factory: HandleFactory = local_handle,
+        view_factory: ViewFactory = terminal_view,
+        confirm: Confirm = ask_yes_no,
+        alert: Callable[[QWidget], None] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        loaded = loaded or LoadResult(Config(), [])
+        self.config = loaded.config
+        self.startup_warnings = list(loaded.warnings)
+        self.windows: list[MainWindow] = []
+        self._handle_factory = handle_factory
+        self._view_factory = view_factory
+        self.confirm = confirm
+        self._alert = alert or (lambda window: QApplication.alert(window))
+        self._warned = False
+        self.watcher = None
+        if watch and loaded.path is not None:
+            from app.gui.config_watch import ConfigWatcher
+
+            self.watcher = ConfigWatcher(Path(loaded.path), loaded, self)
+            self.watcher.changed.connect(self.apply_loaded)
+
+    # -- windows ---------------------------------------------------------------------
+    def new_window(self, launch: Launch | None = None, *, show: bool = True) -> MainWindow:
+        window = MainWindow(self, launch)
+        self.windows.append(window)
+        window.closed.connect(lambda w=window: self._forget(w))
+        if not self._warned and self.startup_warnings:
+            # Shown once, in the first window, and logged.
+            self._warned = True
+            window.show_warnings(self.startup_warnings)
+        if show:
+            window.show()
+        return window
+
+    def _forget(self, window: MainWindow) -> None:
+        if window in self.windows:
+            self.windows.remove(window)
+        if not self.windows:
+            log.info("last window closed")
+            self.last_window_closed.emit()
+
+    # -- sessions and views ----------------------------------------------------------
+    def shell_argv(self) -> list[str] | None:
+        program = self.config["shell.program"]
+        return [program, *self.config["shell.args"]] if program else None
+
+    def make_handle(
+        self, argv: Sequence[str] | None, *, cwd: str | None, columns: int, rows: int
+    ) -> SessionHandle:
+        return self._handle_factory(
+            argv, cwd=cwd, columns=columns, rows=rows, history=self.config["scrollback.lines"]
+        )
+
+    def make_view(self, handle: SessionHandle) -> QWidget:
+        return self._view_factory(handle, self.view_settings())
+
+    def view_settings(self) -> Any:
+        return view_settings_from_config(self.config)
+
+    def alert(self, window: QWidget) -> None:
+        self._alert(window)
+
+    # -- configuration ---------------------------------------------------------------
+    def apply_loaded(self, loaded: LoadResult) -> None:
+        """A reloaded config: apply it to every window and show its warnings there."""
+        self.config = loaded.config
+        for window in list(self.windows):
+            window.apply_config(self.config)
+            if loaded.warnings:
+                window.show_warnings(loaded.warnings)
+        self.config_changed.emit(self.config)

@@ -1,0 +1,216 @@
+"""``emberterm [options]``: the GUI's command line and start-up.
+
+    emberterm [-e CMD [ARGS...]] [--hold] [--cwd DIR] [--geometry COLSxROWS]
+              [--title TITLE] [--config FILE] [--version] [--help]
+
+As with ``xterm -e``, everything after ``-e`` is the command and its arguments, so ``-e``
+comes last. Without ``--hold`` a tab closes when its program exits, a window when its last
+tab closes and the process when its last window closes. The reference is docs/CLI.md.
+
+Start-up never fails on the config file: its problems are logged to the state directory's
+``gui.log`` and shown in the first window. Only a wrong command line (exit status 2) stops
+the program before a window opens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app import __version__
+from app.config import load_config
+from app.paths import state_paths
+
+if TYPE_CHECKING:
+    from app.gui.window import Launch
+
+log = logging.getLogger("app.gui")
+
+_GEOMETRY = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
+
+
+@dataclass(frozen=True)
+class Options:
+    command: list[str] | None
+    hold: bool
+    cwd: str | None
+    columns: int | None
+    rows: int | None
+    title: str
+    config: Path | None
+
+
+class _Parser(argparse.ArgumentParser):
+    def __init__(self) -> None:
+        super().__init__(
+            prog="emberterm",
+            usage="emberterm [-e CMD [ARGS...]] [--hold] [--cwd DIR] [--geometry COLSxROWS]\n"
+            "                 [--title TITLE] [--config FILE] [--version] [--help]",
+            description="A terminal with tabs whose shells run on real pseudo-terminals.",
+            epilog="Everything after -e is the command, as with xterm -e, so -e comes last. "
+            "Example: emberterm --hold -e sh -c 'ls --color; exit 3'",
+        )
+        self.add_argument(
+            "-e", dest="command", nargs=argparse.REMAINDER, metavar="CMD [ARGS...]",
+            help="CMD [ARGS...]: run CMD with ARGS in the first tab instead of the shell "
+            "(everything after -e belongs to the command)",
+        )
+        self.add_argument(
+            "--hold", action="store_true",
+            help="keep the tab open after the command exits, showing its exit status",
+        )
+        self.add_argument("--cwd", metavar="DIR", help="working directory of the first tab")
+        self.add_argument(
+            "--geometry", metavar="COLSxROWS", type=_geometry,
+            help="size of the first window in character cells, e.g. 100x30",
+        )
+        self.add_argument("--title", metavar="TITLE", default="",
+                          help="title of the first tab until its program sets one")
+        self.add_argument(
+            "--config", metavar="FILE", type=Path,
+            help="read this config file instead of the one in the config directory",
+        )
+        self.add_argument("--version", action="version", version=f"emberterm {__version__}")
+
+
+def _geometry(text: str) -> tuple[int, int]:
+    match = _GEOMETRY.match(text)
+    if not match or not (2 <= int(match[1]) <= 1000 and 2 <= int(match[2]) <= 1000):
+        raise argparse.ArgumentTypeError(
+            f"expected COLSxROWS with 2-1000 columns and rows, like 100x30 (got {text!r})"
+        )
+    return int(match[1]), int(match[2])
+
+
+def parse_args(argv: Sequence[str]) -> Options:
+    """The options; raises ``SystemExit`` for --help, --version and mistakes (as argparse)."""
+    parser = _Parser()
+    args = parser.parse_args(list(argv))
+    if args.command is not None and not args.command:
+        parser.error("-e needs a command")
+    if args.cwd is not None and not os.path.isdir(args.cwd):
+        parser.error(f"--cwd {args.cwd}: no such directory")
+    columns, rows = args.geometry or (None, None)
+    return Options(
+        command=args.command,
+        hold=args.hold,
+        cwd=os.path.abspath(args.cwd) if args.cwd else None,
+        columns=columns,
+        rows=rows,
+        title=args.title,
+        config=args.config,
+    )
+
+
+def setup_logging(log_file: Path) -> None:
+    """Log to ``log_file`` (the state directory's gui.log) and warnings to stderr."""
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    try:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(log_file, encoding="utf-8")
+    except OSError as exc:  # a read-only home must not stop the terminal
+        print(f"emberterm: cannot write {log_file}: {exc}", file=sys.stderr)
+        handler = logging.StreamHandler()
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
+    )
+    root.addHandler(handler)
+    console = logging.StreamHandler()
+    console.setLevel(logging.WARNING)
+    console.setFormatter(logging.Formatter("emberterm: %(message)s"))
+    root.addHandler(console)
+
+
+def work_around_pyside_refcounts() -> None:
+    """Keep None, True and False alive under PySide6 6.12 on Python 3.11.
+
+    PySide6 6.12's wrappers return ``None`` from void methods (``update``, ``setText``,
+    ``trigger``...) without taking a new reference; each call drops one of None's. Since
+    Python 3.12 (PEP 683) None is immortal and that is harmless, but on 3.11 a few thousand
+    calls bring its count to zero and the interpreter aborts with "none_dealloc:
+    deallocating None" (the same happens to the bools). Adding 2**40 references makes
+    them as good as immortal. Remove once PySide6 is fixed or Python 3.11 is dropped.
+    """
+    if sys.version_info >= (3, 12) or getattr(work_around_pyside_refcounts, "done", False):
+        return
+    import ctypes
+
+    for obj in (None, True, False):
+        # ob_refcnt is the first field of every object in release builds.
+        ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
+    work_around_pyside_refcounts.done = True  # type: ignore[attr-defined]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    work_around_pyside_refcounts()
+    try:
+        options = parse_args(sys.argv[1:] if argv is None else argv)
+    except SystemExit as exc:  # --help, --version, or a usage error already printed
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+
+    paths = state_paths()
+    setup_logging(paths.log_file("gui"))
+    config_path = options.config or paths.config_file
+    loaded = load_config(config_path)
+    log.info("emberterm %s starting; config %s", __version__, config_path)
+    for warning in loaded.warnings:
+        log.warning("%s", warning)
+
+    from PySide6.QtWidgets import QApplication
+
+    from app.gui.app_state import AppState
+
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "emberterm"])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("emberterm")
+    app.setApplicationDisplayName("Emberterm")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("emberterm")
+    # The app decides when to quit: when its last window has closed.
+    app.setQuitOnLastWindowClosed(False)
+
+    state = AppState(loaded)
+    state.last_window_closed.connect(app.quit)
+    state.new_window(launch_from(options))
+    status = run_event_loop(app)
+    log.info("emberterm exiting with %s", status)
+    return status
+
+
+def launch_from(options: Options) -> Launch:
+    from app.gui.window import Launch
+
+    return Launch(
+        argv=options.command,
+        cwd=options.cwd,
+        hold=options.hold,
+        title=options.title,
+        columns=options.columns,
+        rows=options.rows,
+    )
+
+
+def run_event_loop(app: object) -> int:
+    """Qt's event loop, under qasync so asyncio code (the worker client) can share it."""
+    from PySide6.QtWidgets import QApplication
+
+    assert isinstance(app, QApplication)
+    try:
+        import asyncio
+
+        import qasync
+    except ImportError:  # pragma: no cover - qasync is a dependency; plain Qt still works
+        return int(app.exec())
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        loop.run_forever()
+    return 0

@@ -1,0 +1,333 @@
+"""The main window: a tab bar of terminals, its key bindings and the warnings banner.
+
+A window owns its tabs (``app.gui.tabs``) and nothing else: sessions come from the
+application state (``AppState.make_handle``), views from ``AppState.make_view``, questions
+to the person through ``AppState.confirm`` (a seam tests answer), the configuration from
+``AppState.config``. Closing a tab or the window on purpose ends its programs, asking first
+when one of them is busy; a tab whose program exits closes by itself unless it is held.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QFontMetricsF, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.config import KEY_ACTIONS, Config
+from app.gui.tabs import TabPage, TabWidget
+
+if TYPE_CHECKING:
+    from app.gui.app_state import AppState
+
+log = logging.getLogger(__name__)
+
+APP_TITLE = "Emberterm"
+
+
+@dataclass(frozen=True)
+class Launch:
+    """What the first tab of a new window runs (the command line's part)."""
+
+    argv: Sequence[str] | None = None  # None: the configured shell
+    cwd: str | None = None
+    hold: bool = False
+    title: str = ""
+    columns: int | None = None  # None: the configured window size
+    rows: int | None = None
+
+
+class Banner(QWidget):
+    """A non-modal strip at the top of the window for warnings; the person dismisses it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.setAutoFillBackground(True)
+        self.setStyleSheet("#banner { background: #5c3b00; } #banner QLabel { color: #ffe9b8; }")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        self.label = QLabel(self)
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.label, 1)
+        close = QToolButton(self)
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    def show_messages(self, messages: Sequence[str]) -> None:
+        if not messages:
+            return
+        self.label.setText("\n".join(messages))
+        self.show()
+
+
+class MainWindow(QMainWindow):
+    """One window of tabs."""
+
+    # Emitted once when the window has closed (its tabs' programs are ended).
+    closed = Signal()
+
+    def __init__(self, state: AppState, launch: Launch | None = None) -> None:
+        super().__init__()
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setWindowTitle(APP_TITLE)
+        self._state = state
+        self._closing = False
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.banner = Banner(central)
+        self.tabs = TabWidget(central)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+        self.tabs.currentChanged.connect(self._on_current_changed)
+        self.tabs.tabCloseRequested.connect(self.close_tab)
+        self.actions_by_name: dict[str, QAction] = {}
+        self._make_actions()
+        self.apply_config(state.config)
+        launch = launch or Launch()
+        page = self.open_tab(
+            launch.argv,
+            cwd=launch.cwd,
+            hold=launch.hold,
+            title=launch.title,
+            columns=launch.columns,
+            rows=launch.rows,
+        )
+        self._size_for(page, launch.columns or state.config["window.columns"],
+                       launch.rows or state.config["window.rows"])
+
+    # -- tabs ------------------------------------------------------------------------
+    def pages(self) -> list[TabPage]:
+        return self.tabs.pages()
+
+    def current_page(self) -> TabPage | None:
+        widget = self.tabs.currentWidget()
+        return widget if isinstance(widget, TabPage) else None
+
+    def open_tab(
+        self,
+        argv: Sequence[str] | None = None,
+        *,
+        cwd: str | None = None,
+        hold: bool = False,
+        title: str = "",
+        columns: int | None = None,
+        rows: int | None = None,
+    ) -> TabPage:
+        """Start a program in a new tab (the configured shell when ``argv`` is None).
+
+        A program that cannot start gives a tab showing why, never an exception.
+        """
+        config = self._state.config
+        columns = columns or config["window.columns"]
+        rows = rows or config["window.rows"]
+        command = list(argv) if argv else self._state.shell_argv()
+        program = command[0] if command else ""
+        try:
+            handle = self._state.make_handle(command, cwd=cwd, columns=columns, rows=rows)
+        except Exception as exc:  # any failure to start is shown in the tab, not raised
+            log.warning("cannot start %r in %r: %s", command, cwd, exc)
+            page = TabPage(None, None, initial_title=title, program=program,
+                           error=f"Cannot start {program or 'the shell'}:\n{exc}")
+        else:
+            view = self._state.make_view(handle)
+            page = TabPage(handle, view, hold=hold, initial_title=title, program=program)
+            handle.setParent(page)
+        page.title_changed.connect(self._on_page_title_changed)
+        page.finished.connect(self._on_page_finished)
+        page.bell_rang.connect(self._on_bell)
+        index = self.tabs.addTab(page, page.tab_text())
+        self.tabs.setCurrentIndex(index)
+        page.setFocus()
+        return page
+
+    def new_tab(self) -> TabPage:
+        """A shell in a new tab, in the current tab's working directory."""
+        current = self.current_page()
+        cwd = current.cwd() if current else ""
+        return self.open_tab(None, cwd=cwd or None)
+
+    def close_tab(self, index: int | None = None) -> bool:
+        """Close a tab on purpose (the current one by default); False if the person declined."""
+        if index is None:
+            index = self.tabs.currentIndex()
+        if not 0 <= index < self.tabs.count():
+            return False
+        page = self.tabs.page(index)
+        if page.is_busy() and not self._state.confirm(
+            self,
+            "Close tab?",
+            f"“{page.busy_program()}” is still running in this tab.\n"
+            "Closing the tab ends it.",
+        ):
+            return False
+        page.shutdown()
+        self._remove(page)
+        return True
+
+    def _remove(self, page: TabPage) -> None:
+        index = self.tabs.indexOf(page)
+        if index >= 0:
+            self.tabs.removeTab(index)
+        page.deleteLater()
+        if self.tabs.count() == 0 and not self._closing:
+            self.close()
+
+    def _on_page_finished(self) -> None:
+        page = self.sender()
+        if isinstance(page, TabPage):
+            self._remove(page)
+
+    def _on_page_title_changed(self) -> None:
+        page = self.sender()
+        if isinstance(page, TabPage):
+            self._retitle(page)
+
+    def _retitle(self, page: TabPage) -> None:
+        index = self.tabs.indexOf(page)
+        if index < 0:
+            return
+        self.tabs.setTabText(index, page.tab_text())
+        self.tabs.setTabToolTip(index, page.title())
+        if page is self.current_page():
+            self.setWindowTitle(page.title() or APP_TITLE)
+
+    def _on_current_changed(self, index: int) -> None:
+        for page in self.pages():
+            page.set_current(False)
+        page = self.current_page()
+        if page is None:
+            return
+        page.set_current(True)
+        self._retitle(page)
+        page.setFocus()
+
+    def _on_bell(self) -> None:
+        # QApplication.alert does nothing for the active window, so no check here.
+        if self._state.config["bell.urgent"]:
+            self._state.alert(self)
+
+    # -- window ----------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        busy = [page.busy_program() for page in self.pages() if page.is_busy()]
+        if busy and not self._closing and not self._state.confirm(
+            self,
+            "Close window?",
+            "Still running: " + ", ".join(f"“{name}”" for name in busy) + ".\n"
+            "Closing the window ends them.",
+        ):
+            event.ignore()
+            return
+        self._closing = True
+        for page in self.pages():
+            page.shutdown()
+        event.accept()
+        super().closeEvent(event)
+        self.closed.emit()
+
+    def show_warnings(self, messages: Sequence[str]) -> None:
+        self.banner.show_messages(messages)
+
+    def apply_config(self, config: Config) -> None:
+        """Key bindings and view settings from ``config`` (at start and on every reload)."""
+        problems = []
+        for name, action in self.actions_by_name.items():
+            text = config.shortcut(name)
+            sequence = QKeySequence.fromString(text, QKeySequence.SequenceFormat.PortableText)
+            if text and (sequence.isEmpty() or not sequence.toString()):
+                problems.append(f"keys.{name}: Qt does not know the shortcut “{text}”")
+            action.setShortcut(sequence)
+        if problems:
+            self.show_warnings(problems)
+        settings = self._state.view_settings()
+        self.tabs.for_each_page(lambda page: page.apply_settings(settings))
+
+    def _make_actions(self) -> None:
+        handlers: dict[str, Callable[[], Any]] = {
+            "new_tab": self.new_tab,
+            "close_tab": self.close_tab,
+            "next_tab": lambda: self.tabs.cycle(1),
+            "previous_tab": lambda: self.tabs.cycle(-1),
+            "next_tab_alt": lambda: self.tabs.cycle(1),
+            "previous_tab_alt": lambda: self.tabs.cycle(-1),
+            "move_tab_right": lambda: self.tabs.move_current(1),
+            "move_tab_left": lambda: self.tabs.move_current(-1),
+            "new_window": self._new_window,
+            "copy": lambda: self._view_call("copy"),
+            "paste": lambda: self._view_call("paste"),
+            "find": lambda: self._view_call("show_find"),
+            "zoom_in": lambda: self._view_call("zoom_in"),
+            "zoom_out": lambda: self._view_call("zoom_out"),
+            "zoom_reset": lambda: self._view_call("zoom_reset"),
+        }
+        for name in KEY_ACTIONS:
+            action = QAction(name.replace("_", " "), self)
+            action.setObjectName(name)
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(lambda *_, fn=handlers[name]: fn())
+            self.addAction(action)
+            self.actions_by_name[name] = action
+
+    def _new_window(self) -> None:
+        current = self.current_page()
+        cwd = current.cwd() if current else ""
+        self._state.new_window(Launch(cwd=cwd or None))
+
+    def _view_call(self, *names: str) -> None:
+        page = self.current_page()
+        view = page.view if page else None
+        for name in names:
+            fn = getattr(view, name, None)
+            if callable(fn):
+                fn()
+                return
+
+    def _size_for(self, page: TabPage, columns: int, rows: int) -> None:
+        """Size the window so the first view shows ``columns`` x ``rows`` cells."""
+        view = page.view
+        cell = getattr(view, "cell_size", None)
+        if callable(cell):
+            size = cell()
+            width, height = float(size.width()), float(size.height())
+        else:
+            settings = self._state.view_settings()
+            from PySide6.QtGui import QFont
+
+            font = QFont(getattr(settings, "font_family", "monospace"))
+            font.setPointSizeF(float(getattr(settings, "font_size", 11)))
+            metrics = QFontMetricsF(font)
+            width, height = metrics.horizontalAdvance("M"), metrics.height()
+        self.resize(self._chrome_size(page, int(columns * width + 0.999),
+                                      int(rows * height + 0.999)))
+
+    def _chrome_size(self, page: TabPage, width: int, height: int) -> Any:
+        # What the window adds around the view: tab bar, banner, the view's own margins.
+        from PySide6.QtCore import QSize
+
+        self.ensurePolished()
+        extra_w, extra_h = 0, self.tabs.tabBar().sizeHint().height()
+        view = page.view
+        if view is not None:
+            margins = view.contentsMargins()
+            extra_w += margins.left() + margins.right()
+            extra_h += margins.top() + margins.bottom()
+        return QSize(width + extra_w, height + extra_h)
