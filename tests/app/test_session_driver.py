@@ -35,11 +35,11 @@ class Recorder:
         return "\n".join(self.replica.display())
 
 
-def run_until(qtbot, predicate, timeout: int = 10_000) -> None:  # type: ignore[no-untyped-def]
+def run_until(qtbot, predicate, timeout: int = 10_000) -> None:
     qtbot.waitUntil(lambda: bool(predicate()), timeout=timeout)
 
 
-def test_output_reaches_frames_and_exit_is_reported_once(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_output_reaches_frames_and_exit_is_reported_once(qtbot) -> None:
     session = Session(["sh", "-c", "echo hello-driver; exit 7"], cols=40, rows=5)
     rec = Recorder(SessionDriver(session))
     run_until(qtbot, lambda: rec.exits)
@@ -48,7 +48,7 @@ def test_output_reaches_frames_and_exit_is_reported_once(qtbot) -> None:  # type
     assert "hello-driver" in rec.text()
 
 
-def test_typed_input_and_a_large_paste_arrive(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_typed_input_and_a_large_paste_arrive(qtbot) -> None:
     session = Session(["sh", "-c", "stty -echo; wc -c; exit 0"], cols=40, rows=5)
     driver = SessionDriver(session)
     rec = Recorder(driver)
@@ -59,7 +59,7 @@ def test_typed_input_and_a_large_paste_arrive(qtbot) -> None:  # type: ignore[no
     assert str(len(line) * 1024) in rec.text()
 
 
-def test_frames_are_paced_under_a_flood(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_frames_are_paced_under_a_flood(qtbot) -> None:
     now = [0.0]
     session = Session(["sh", "-c", "i=0; while [ $i -lt 3000 ]; do echo $i; i=$((i+1)); done"],
                       cols=40, rows=5)
@@ -72,7 +72,7 @@ def test_frames_are_paced_under_a_flood(qtbot) -> None:  # type: ignore[no-untyp
     assert rec.frames < 3000 / 10
 
 
-def test_resize_reaches_the_program(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_resize_reaches_the_program(qtbot) -> None:
     session = Session(["sh", "-c", "read x; stty size; exit 0"], cols=40, rows=5)
     driver = SessionDriver(session)
     rec = Recorder(driver)

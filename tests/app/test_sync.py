@@ -16,7 +16,7 @@ def make(columns: int = 20, rows: int = 5, history: int = 100) -> tuple[Emulator
     return emu, state
 
 
-def history_reader(emu: Emulator):  # type: ignore[no-untyped-def]
+def history_reader(emu: Emulator):
     return lambda first, count: [line for _, line in emu.history_lines(first, count)]
 
 

@@ -1,0 +1,359 @@
+"""The worker's sessions: create, attach, write, resize, close; frames to every client.
+
+``SessionHost`` owns the running sessions (each a ``terminal.session.Session`` under a
+``SessionDriver``), keeps one ``ScreenState`` per session and one ``ClientCursor`` per
+attached client, and records what leaves the screen in the store. It knows clients only
+as opaque keys with a ``send_frame`` callable, so the request plumbing (``app.worker.service``)
+and the tests can drive it directly.
+
+Size policy (tmux's ``latest``): several windows may show one session; its size follows the
+client that typed into it or resized it most recently.
+
+What it does not do: no sockets, no request parsing, no widgets.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from app.session_driver import SessionDriver
+from app.worker.store import SessionRecord, Store
+from app.worker.sync import ClientCursor, ScreenState
+from terminal.frames import Frame, Line
+from terminal.session import Session
+
+log = logging.getLogger("emberterm.worker.host")
+
+SCREEN_SAVE_INTERVAL_MS = 1000
+# Output taken per read before the history is handed to the store. Lines that enter and
+# leave the emulator's history within one read never reach the store, so a read must not
+# hold more lines than the history keeps: 256 KiB is 10,000 lines of 26 bytes.
+READ_BUDGET = 256 * 1024
+
+
+class FrameSink(Protocol):
+    """Where a client's frames go. Returns False when the frame was not queued (dropped)."""
+
+    def __call__(self, session_id: str, frame: Frame) -> bool: ...
+
+
+@dataclass
+class Client:
+    key: object
+    send_frame: FrameSink
+    # May the client take a frame now? (False while its output buffer is over budget.)
+    can_send: Callable[[], bool] = lambda: True
+
+
+@dataclass
+class Hosted:
+    id: str
+    session: Session
+    driver: SessionDriver
+    state: ScreenState
+    argv: list[str]
+    cwd: str
+    created: float
+    private: bool = False
+    title: str = ""
+    window: int = 0
+    tab: int = 0
+    cursors: dict[object, ClientCursor] = field(default_factory=dict)
+    stored_upto: int = 0  # history lines already handed to the store
+    styles_stored: int = 0
+    screen_dirty: bool = True
+    exit_status: int | None = None
+    ended: bool = False
+
+    def info(self) -> dict[str, Any]:
+        emulator: Any = self.session.emulator
+        return {
+            "session": self.id,
+            "title": self.state.title or self.title,
+            "pid": self.session.pid,
+            "argv": self.argv,
+            "cwd": self.cwd,
+            "columns": self.state.columns,
+            "rows": self.state.rows,
+            "created": self.created,
+            "window": self.window,
+            "tab": self.tab,
+            "attached": len(self.cursors),
+            "private": self.private,
+            "history": int(emulator.history_total),
+        }
+
+
+class SessionHost(QObject):
+    """Every running session of the worker."""
+
+    session_exited = Signal(str, object)  # session id, exit status
+    sessions_changed = Signal()
+
+    def __init__(
+        self,
+        store: Store | None = None,
+        *,
+        history: int = 10000,
+        max_fps: float = 60,
+        session_factory: Callable[..., Session] = Session,
+        clock: Callable[[], float] = time.time,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.history = history
+        self.max_fps = max_fps
+        self._session_factory = session_factory
+        self._clock = clock
+        self.sessions: dict[str, Hosted] = {}
+        self.clients: dict[object, Client] = {}
+        self._saver = QTimer(self)
+        self._saver.setObjectName("screen_save")
+        self._saver.setInterval(SCREEN_SAVE_INTERVAL_MS)
+        self._saver.timeout.connect(self.save_screens)
+        self._saver.start()
+
+    # -- clients -------------------------------------------------------------------------
+    def add_client(self, client: Client) -> None:
+        self.clients[client.key] = client
+
+    def remove_client(self, key: object) -> None:
+        self.clients.pop(key, None)
+        for hosted in self.sessions.values():
+            hosted.cursors.pop(key, None)
+
+    def attached_sessions(self, key: object) -> list[str]:
+        return [h.id for h in self.sessions.values() if key in h.cursors]
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def create(
+        self,
+        argv: Sequence[str] | None = None,
+        *,
+        cwd: str | None = None,
+        env: dict[str, str] | None = None,
+        columns: int = 80,
+        rows: int = 24,
+        title: str = "",
+        private: bool = False,
+        window: int = 0,
+        tab: int = 0,
+    ) -> Hosted:
+        """Start a program; raises ``terminal.pty.PtyError`` (clear message) if it cannot."""
+        session = self._session_factory(
+            list(argv) if argv else None, cwd=cwd, env=env, cols=columns, rows=rows,
+            history=self.history, read_budget=READ_BUDGET,
+        )
+        sid = uuid.uuid4().hex[:16]
+        driver = SessionDriver(session, max_fps=self.max_fps, parent=self)
+        hosted = Hosted(
+            id=sid, session=session, driver=driver, state=ScreenState(columns, rows),
+            argv=list(session.argv), cwd=cwd or os.getcwd(), created=self._clock(),
+            private=private, title=title, window=window, tab=tab,
+        )
+        self.sessions[sid] = hosted
+        driver.frame_due.connect(lambda: self._on_frame_due(hosted))
+        # History is recorded after every read, not every frame: under a flood many reads
+        # happen per frame, and lines must reach the store before they leave history.
+        driver.output.connect(lambda: self._record_history(hosted))
+        driver.exited.connect(lambda status: self._on_exit(hosted, status))
+        if self.store is not None:
+            self.store.create_session(SessionRecord(
+                id=sid, command=hosted.argv, cwd=hosted.cwd, title=title,
+                created=hosted.created, window=window, tab=tab, private=private,
+            ))
+        self._on_frame_due(hosted)
+        self.sessions_changed.emit()
+        log.info("session %s started: pid %s, %s", sid, session.pid, hosted.argv)
+        return hosted
+
+    def get(self, sid: str) -> Hosted:
+        hosted = self.sessions.get(sid)
+        if hosted is None:
+            raise KeyError(sid)
+        return hosted
+
+    def close(self, sid: str, *, force: bool = False) -> None:
+        hosted = self.get(sid)
+        hosted.session.terminate(grace=0.0 if force else 1.0)
+        hosted.driver.check_exit()
+
+    def shutdown(self) -> None:
+        """Hang up every session (worker exit on purpose) and save what is on screen."""
+        self._saver.stop()
+        for hosted in list(self.sessions.values()):
+            try:
+                hosted.session.terminate(grace=0.5)
+            except OSError:
+                pass
+            hosted.driver.check_exit()
+
+    # -- attach, input, size ---------------------------------------------------------------
+    def attach(self, key: object, sid: str, columns: int | None, rows: int | None) -> Hosted:
+        hosted = self.get(sid)
+        cursor = hosted.cursors.setdefault(key, ClientCursor())
+        cursor.force_full()
+        if columns and rows:
+            cursor.size = (columns, rows)
+            if not hosted.cursors or len(hosted.cursors) == 1:
+                self._resize(hosted, columns, rows)
+        self._send_to(hosted, key)
+        return hosted
+
+    def detach(self, key: object, sid: str) -> None:
+        self.get(sid).cursors.pop(key, None)
+
+    def write(self, key: object, sid: str, data: bytes) -> int:
+        hosted = self.get(sid)
+        cursor = hosted.cursors.get(key)
+        if cursor is not None and cursor.size is not None:
+            self._resize(hosted, *cursor.size)  # the window used last decides the size
+        hosted.driver.write(data)
+        return len(data)
+
+    def resize(self, key: object, sid: str, columns: int, rows: int) -> None:
+        hosted = self.get(sid)
+        cursor = hosted.cursors.get(key)
+        if cursor is not None:
+            cursor.size = (columns, rows)
+        self._resize(hosted, columns, rows)
+
+    def _resize(self, hosted: Hosted, columns: int, rows: int) -> None:
+        if (hosted.state.columns, hosted.state.rows) != (columns, rows) and not hosted.ended:
+            hosted.driver.resize(columns, rows)
+
+    def set_layout(self, placements: dict[str, tuple[int, int]]) -> None:
+        for sid, (window, tab) in placements.items():
+            hosted = self.sessions.get(sid)
+            if hosted is not None:
+                hosted.window, hosted.tab = window, tab
+            if self.store is not None:
+                self.store.update_session(sid, window=window, tab=tab)
+
+    # -- reading -------------------------------------------------------------------------
+    def history_lines(self, sid: str, first: int, count: int) -> list[tuple[int, Line]]:
+        """Lines by absolute number: the emulator's history, then the store's older lines."""
+        hosted = self.sessions.get(sid)
+        got: list[tuple[int, Line]] = []
+        if hosted is not None:
+            emulator: Any = hosted.session.emulator
+            got = list(emulator.history_lines(first, count))
+        have = {n for n, _ in got}
+        if self.store is not None and len(have) < count:
+            older = [(n, ln) for n, ln in self.store.fetch_lines(sid, first, count)
+                     if n not in have]
+            got = sorted(older + got, key=lambda item: item[0])
+        return got
+
+    def text(self, sid: str, scrollback: int = 0) -> list[str]:
+        hosted = self.get(sid)
+        lines = []
+        if scrollback:
+            total = hosted.state.history_total
+            first = max(0, total - scrollback)
+            lines = [ln.text.rstrip() for _, ln in self.history_lines(sid, first, total - first)]
+        return lines + [ln.text.rstrip() for ln in hosted.state.lines]
+
+    def styles_of(self, sid: str) -> Any:
+        emulator: Any = self.get(sid).session.emulator
+        return emulator.styles
+
+    # -- frames --------------------------------------------------------------------------
+    def _on_frame_due(self, hosted: Hosted) -> None:
+        if hosted.ended:
+            return
+        hosted.state.absorb(hosted.session.take_frame())
+        hosted.screen_dirty = True
+        self._record_history(hosted)
+        for key in list(hosted.cursors):
+            self._send_to(hosted, key)
+
+    def _send_to(self, hosted: Hosted, key: object) -> None:
+        client = self.clients.get(key)
+        cursor = hosted.cursors.get(key)
+        if client is None or cursor is None or not client.can_send():
+            return  # a client over its output budget is brought up to date later
+        emulator: Any = hosted.session.emulator
+
+        def read(first: int, count: int) -> list[Line]:
+            return [ln for _, ln in emulator.history_lines(first, count)]
+
+        frame = hosted.state.frame_for(cursor, emulator.styles, read)
+        if frame is not None and not client.send_frame(hosted.id, frame):
+            cursor.force_full()  # dropped on the way out: the next one replaces all
+
+    def resend(self, key: object) -> None:
+        """The client can take frames again: bring every session it watches up to date."""
+        for hosted in self.sessions.values():
+            if key in hosted.cursors:
+                self._send_to(hosted, key)
+
+    def _record_history(self, hosted: Hosted) -> None:
+        emulator: Any = hosted.session.emulator
+        total = int(emulator.history_total)
+        if self.store is None or hosted.private:
+            hosted.stored_upto = total
+            return
+        size = len(emulator.history)
+        first = max(hosted.stored_upto, total - size)
+        if first > hosted.stored_upto:
+            log.warning(
+                "session %s: %d lines left history before they could be stored",
+                hosted.id, first - hosted.stored_upto,
+            )
+        if total > first:
+            lines = [ln for n, ln in emulator.history_lines(first, total - first) if n < total]
+            styles = emulator.styles
+            self.store.append_lines(
+                hosted.id, first, lines, styles.since(hosted.styles_stored)
+            )
+            hosted.styles_stored = len(styles)
+        hosted.stored_upto = total
+
+    def save_screens(self) -> None:
+        """Save each changed screen, so text that never scrolled off survives a crash."""
+        if self.store is None:
+            return
+        for hosted in self.sessions.values():
+            if hosted.screen_dirty and not hosted.private:
+                self._save_screen(hosted)
+
+    def _save_screen(self, hosted: Hosted) -> None:
+        assert self.store is not None
+        emulator: Any = hosted.session.emulator
+        styles = emulator.styles
+        if hosted.state.title and hosted.state.title != hosted.title:
+            hosted.title = hosted.state.title
+            self.store.update_session(hosted.id, title=hosted.title)
+        self.store.save_screen(
+            hosted.id, hosted.state.history_total, hosted.state.lines,
+            styles.since(hosted.styles_stored),
+        )
+        hosted.styles_stored = len(styles)
+        hosted.screen_dirty = False
+
+    def _on_exit(self, hosted: Hosted, status: int | None) -> None:
+        if hosted.ended:
+            return
+        self._on_frame_due(hosted)
+        hosted.ended = True
+        hosted.exit_status = status
+        if self.store is not None:
+            if not hosted.private:
+                self._save_screen(hosted)
+            self.store.end_session(hosted.id, status)
+        self.sessions.pop(hosted.id, None)
+        hosted.driver.stop()
+        hosted.session.close()
+        log.info("session %s exited with status %s", hosted.id, status)
+        self.session_exited.emit(hosted.id, status)
+        self.sessions_changed.emit()

@@ -1,0 +1,105 @@
+"""SessionHost: real shells, two clients, the store recording what scrolls off."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.worker.host import Client, SessionHost
+from app.worker.store import Store
+from terminal.frames import Frame, ScreenReplica
+
+
+class Window:
+    """A client as the host sees it: a key and a frame sink, with a replica behind it."""
+
+    def __init__(self, host: SessionHost, accept: bool = True) -> None:
+        self.replicas: dict[str, ScreenReplica] = {}
+        self.frames: list[Frame] = []
+        self.accept = accept
+        host.add_client(Client(self, self.receive))
+
+    def receive(self, sid: str, frame: Frame) -> bool:
+        if not self.accept:
+            return False
+        self.frames.append(frame)
+        self.replicas.setdefault(sid, ScreenReplica(frame.columns, frame.rows)).apply(frame)
+        return True
+
+    def text(self, sid: str) -> str:
+        return "\n".join(self.replicas[sid].display()) if sid in self.replicas else ""
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    s = Store(tmp_path / "store.sqlite3").start()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def host(qtbot, store: Store):
+    h = SessionHost(store, history=500)
+    yield h
+    h.shutdown()
+
+
+def test_two_windows_attached_to_one_session_both_show_its_output(qtbot, host: SessionHost) -> None:
+    hosted = host.create(["sh"], columns=40, rows=6)
+    a, b = Window(host), Window(host)
+    host.attach(a, hosted.id, 40, 6)
+    host.attach(b, hosted.id, 40, 6)
+    host.write(a, hosted.id, b"echo both-see-$((6*7))\n")
+    qtbot.waitUntil(lambda: all("both-see-42" in w.text(hosted.id) for w in (a, b)))
+    assert a.replicas[hosted.id].display() == b.replicas[hosted.id].display()
+
+
+def test_size_follows_the_window_used_last(qtbot, host: SessionHost) -> None:
+    hosted = host.create(["sh"], columns=40, rows=6)
+    a, b = Window(host), Window(host)
+    host.attach(a, hosted.id, 40, 6)
+    host.attach(b, hosted.id, 50, 8)
+    host.resize(b, hosted.id, 50, 8)
+    host.write(b, hosted.id, b"stty size\n")
+    qtbot.waitUntil(lambda: "8 50" in b.text(hosted.id))
+    host.write(a, hosted.id, b"stty size\n")  # typing in a: its size wins again
+    qtbot.waitUntil(lambda: "6 40" in a.text(hosted.id))
+
+
+def test_history_goes_to_the_store_and_exit_is_recorded(qtbot, host, store) -> None:
+    hosted = host.create(["sh", "-c", "seq 1 200; echo stored-marker; exit 3"], columns=40, rows=6)
+    exits: list[object] = []
+    host.session_exited.connect(lambda sid, status: exits.append(status))
+    qtbot.waitUntil(lambda: exits == [3])
+    store.flush()
+    lines = [ln.text.rstrip() for _, ln in store.fetch_lines(hosted.id, 0, 1000)]
+    assert lines[:3] == ["1", "2", "3"]
+    assert "195" in lines
+    assert [h.text for h in store.search("stored-marker")] == ["stored-marker"]  # on screen
+    record = store.get_session(hosted.id)
+    assert record is not None and record.exit_status == 3 and record.ended is not None
+
+
+def test_a_client_that_drops_frames_gets_a_full_one_next(qtbot, host: SessionHost) -> None:
+    hosted = host.create(["sh"], columns=40, rows=6)
+    w = Window(host, accept=False)
+    host.attach(w, hosted.id, 40, 6)
+    host.write(w, hosted.id, b"echo while-away\n")
+    qtbot.wait(300)
+    w.accept = True
+    host.resend(w)
+    assert w.frames and w.frames[-1].full
+    qtbot.waitUntil(lambda: "while-away" in w.text(hosted.id))
+
+
+def test_history_fetch_reaches_past_the_emulator_into_the_store(qtbot, host, store) -> None:
+    # 400 lines at a time, so every line reaches the store before the 500-line history
+    # drops it; the first ones are then read back from the store.
+    script = "for i in 1 2 3 4 5; do seq $(( (i-1)*400+1 )) $((i*400)); sleep 0.2; done; sleep 30"
+    hosted = host.create(["sh", "-c", script], columns=20, rows=5)
+    qtbot.waitUntil(lambda: hosted.state.history_total >= 1996, timeout=20_000)
+    store.flush()
+    first_lines = host.history_lines(hosted.id, 0, 3)
+    assert [(n, ln.text.rstrip()) for n, ln in first_lines] == [(0, "1"), (1, "2"), (2, "3")]
+    assert host.text(hosted.id, scrollback=2)[:2] == ["1995", "1996"]
