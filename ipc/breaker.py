@@ -197,7 +197,7 @@ class CircuitBreaker:
         name: str,
         *,
         clock: Clock = time.monotonic,
-        rng: random.Random | None = None,
+        rng: random.Random | type[random.Random] | None = None,
         window_seconds: int = 10,
         min_calls: int = 5,
         failure_rate: float = 0.5,
@@ -221,7 +221,8 @@ class CircuitBreaker:
         self.name = name
         self.config = config
         self._clock = clock
-        self._rng = rng if rng is not None else random.Random()
+        # Accept the class as well as an instance (``rng=random.Random`` reads naturally).
+        self._rng = rng() if isinstance(rng, type) else (rng or random.Random())
         self._lock = threading.Lock()
         self._listeners: list[Callable[[Transition], None]] = []
         self._state = State.CLOSED

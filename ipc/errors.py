@@ -70,7 +70,7 @@ _SENTENCES: dict[ErrorKind, str] = {
     ErrorKind.REJECTED: "The request was not accepted.",
     ErrorKind.PROTOCOL: "The connection to the session server broke.",
     ErrorKind.REMOTE: "The session server hit an internal error.",
-    ErrorKind.CIRCUIT_OPEN: "The session server is paused after repeated failures.",
+    ErrorKind.CIRCUIT_OPEN: "The session server failed repeatedly; Emberterm will retry shortly.",
     ErrorKind.UNAUTHORIZED: "The session server refused this client.",
     ErrorKind.UNSUPPORTED: "The session server does not support this request.",
     ErrorKind.CANCELLED: "The request was cancelled.",
