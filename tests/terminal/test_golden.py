@@ -1,0 +1,150 @@
+"""Golden recordings: real programs' bytes in, the screen a reference terminal drew out.
+
+The recordings in ``tests/golden`` are made by ``scripts/record_golden.py`` (see decision
+0004): bash, ls, git log, vim, less, man, top and a curses program on a PTY at 80x24 and
+120x40, with the screens tmux drew from the same bytes at each checkpoint, corrected where
+tmux departs from xterm (the JSON's ``overrides`` say where and why).
+
+For every checkpoint the emulator's text, cursor and alternate-screen flag must match. Two
+checks need no reference at all: the primary screen after a full-screen program quits is
+the one it had before the program started, and a ``ScreenReplica`` fed only frames shows
+exactly what the emulator shows.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from terminal.frames import ScreenReplica
+
+GOLDEN = Path(__file__).resolve().parent.parent / "golden"
+CHUNK = 4096  # feed in pieces, as a PTY reader would
+
+
+def _recordings() -> list[str]:
+    return sorted(p.stem for p in GOLDEN.glob("*.json"))
+
+
+@cache
+def load(name: str) -> tuple[dict[str, Any], bytes]:
+    meta = json.loads((GOLDEN / f"{name}.json").read_text(encoding="utf-8"))
+    return meta, (GOLDEN / f"{name}.bin").read_bytes()
+
+
+def _checkpoint_ids() -> list[tuple[str, str]]:
+    return [(name, cp["label"]) for name in _recordings() for cp in load(name)[0]["checkpoints"]]
+
+
+def _pairs() -> list[tuple[str, str]]:
+    out = []
+    for name in _recordings():
+        pairs = {cp["pair"] for cp in load(name)[0]["checkpoints"] if "pair" in cp}
+        out += [(name, pair) for pair in sorted(pairs)]
+    return out
+
+
+def emulator_at(meta: dict[str, Any], data: bytes, offset: int) -> Any:
+    from terminal import Emulator
+
+    emu = Emulator(meta["columns"], meta["rows"])
+    for start in range(0, offset, CHUNK):
+        emu.feed(data[start : min(start + CHUNK, offset)])
+    return emu
+
+
+def screen_diff(expected: list[str], actual: list[str]) -> str:
+    """The rows that differ, expected above actual, with row numbers (trailing blanks cut)."""
+    lines = []
+    for row in range(max(len(expected), len(actual))):
+        exp = expected[row].rstrip() if row < len(expected) else "<missing row>"
+        act = actual[row].rstrip() if row < len(actual) else "<missing row>"
+        if exp != act:
+            lines.append(f"row {row:2d} expected: {exp!r}")
+            lines.append(f"row {row:2d}   actual: {act!r}")
+    return "\n".join(lines)
+
+
+def _why(meta: dict[str, Any], label: str) -> str:
+    reasons = [o["reason"] for o in meta.get("overrides", []) if o["label"] == label]
+    if not reasons:
+        return ""
+    return "\n(expected value overrides tmux's: " + "; ".join(reasons) + ")"
+
+
+def _checkpoint(meta: dict[str, Any], label: str) -> dict[str, Any]:
+    return next(cp for cp in meta["checkpoints"] if cp["label"] == label)
+
+
+pytestmark = pytest.mark.skipif(not _recordings(), reason="no golden recordings")
+
+
+@pytest.mark.parametrize(("name", "label"), _checkpoint_ids(), ids="{0[0]}@{0[1]}".format)
+def test_screen_matches_reference(name: str, label: str) -> None:
+    meta, data = load(name)
+    cp = _checkpoint(meta, label)
+    emu = emulator_at(meta, data, cp["offset"])
+    where = f"{name} at {label} (byte {cp['offset']})"
+    diff = screen_diff(cp["screen"], list(emu.display))
+    assert not diff, f"{where}: screen differs\n{diff}{_why(meta, label)}"
+    assert tuple(emu.cursor) == tuple(cp["cursor"]), (
+        f"{where}: cursor {tuple(emu.cursor)} != expected {tuple(cp['cursor'])}{_why(meta, label)}"
+    )
+    frame = emu.take_frame()
+    assert frame.alternate == cp["alternate"], f"{where}: alternate screen flag differs"
+
+
+@pytest.mark.parametrize("name", _recordings())
+def test_history_matches_reference(name: str) -> None:
+    """Lines that scrolled off the primary screen reach history, in order."""
+    meta, data = load(name)
+    last = meta["checkpoints"][-1]
+    emu = emulator_at(meta, data, last["offset"])
+    tail = last["history_tail"]
+    assert len(emu.scrollback) == last["history_size"], f"{name}: history line count"
+    if tail:
+        actual = [line.rstrip() for line in list(emu.scrollback)[-len(tail) :]]
+        diff = screen_diff(tail, actual)
+        assert not diff, f"{name}: the newest {len(tail)} history lines differ\n{diff}"
+
+
+@pytest.mark.parametrize(("name", "pair"), _pairs(), ids="{0[0]}@{0[1]}".format)
+def test_primary_screen_survives_full_screen_program(name: str, pair: str) -> None:
+    """xterm's mode 1049 saves the cursor and the primary screen comes back untouched."""
+    meta, data = load(name)
+    before, after = (cp for cp in meta["checkpoints"] if cp.get("pair") == pair)
+    emu = emulator_at(meta, data, before["offset"])
+    screen_before, cursor_before = list(emu.display), tuple(emu.cursor)
+    emu.feed(data[before["offset"] : after["offset"]])
+    diff = screen_diff(screen_before, list(emu.display))
+    assert not diff, f"{name}: primary screen changed across {pair}\n{diff}"
+    assert tuple(emu.cursor) == cursor_before, f"{name}: cursor not restored after {pair}"
+
+
+@pytest.mark.parametrize("name", _recordings())
+def test_replica_fed_frames_matches_emulator(name: str) -> None:
+    """Frames carry everything: a replica that sees only frames shows the same screen."""
+    from terminal import Emulator
+
+    meta, data = load(name)
+    emu = Emulator(meta["columns"], meta["rows"])
+    replica = ScreenReplica(meta["columns"], meta["rows"])
+    offsets = sorted({cp["offset"] for cp in meta["checkpoints"]})
+    # Uneven pieces, cut at checkpoints too, so frames cover small and large changes.
+    cuts = sorted(set(offsets) | set(range(0, len(data), 1531)) | {len(data)})
+    start = 0
+    for end in cuts:
+        if end <= start:
+            continue
+        emu.feed(data[start:end])
+        start = end
+        replica.apply(emu.take_frame())
+        diff = screen_diff([line.rstrip() for line in emu.display], replica.display())
+        assert not diff, f"{name}: replica differs from emulator after byte {end}\n{diff}"
+        assert (replica.cursor.x, replica.cursor.y) == tuple(emu.cursor), (
+            f"{name}: replica cursor differs after byte {end}"
+        )
