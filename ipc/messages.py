@@ -57,6 +57,7 @@ __all__ = [
     "request",
     "spec_of",
     "validate",
+    "validate_packet",
 ]
 
 PROTOCOL_VERSION: tuple[int, int] = (1, 0)
@@ -402,6 +403,20 @@ def validate(msg_type: int, payload: Any) -> dict[str, Any]:
             raise RejectedError(f"{spec.name}: field '{f.name}' {problem}")
         result[f.name] = value
     return result
+
+
+def validate_packet(packet: Packet) -> dict[str, Any]:
+    """``validate`` for a received packet, with the packet's correlation id on any error
+    (so the ``error`` reply and the log line carry it).
+
+    A request without a request id could never be answered: ``RejectedError``.
+    """
+    try:
+        if packet.request_id == 0 and kind_of(packet.type) == "request":
+            raise RejectedError(f"{spec_of(packet.type).name}: request without a request id")
+        return validate(packet.type, packet.payload)
+    except IpcError as err:
+        raise err.with_correlation_id(packet.correlation_id) from None
 
 
 def _has_type(value: Any, types: tuple[type, ...]) -> bool:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ipc import errors
 from ipc.errors import ErrorKind, IpcError, sanitize
@@ -114,3 +116,19 @@ def test_sanitize_cuts_long_text() -> None:
     out = sanitize("word " * 100, limit=20)
     assert len(out) <= 20
     assert out.endswith("…")
+
+
+@given(st.one_of(st.none(), st.integers(), st.text(), st.lists(st.text()),
+                 st.dictionaries(st.sampled_from(["code", "message", "ref", "x"]),
+                                 st.none() | st.integers() | st.text() | st.binary())))
+def test_from_wire_never_raises(payload: object) -> None:
+    err = errors.from_wire(payload, "c")
+    assert isinstance(err, IpcError)
+    assert isinstance(err.user_message(), str)
+
+
+@given(st.text())
+def test_sanitize_is_idempotent_and_bounded(text: str) -> None:
+    once = sanitize(text)
+    assert len(once) <= errors.MESSAGE_LIMIT
+    assert sanitize(once) == once

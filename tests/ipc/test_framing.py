@@ -196,3 +196,27 @@ def test_encode_refuses_what_cannot_go_on_the_wire(packet: Packet) -> None:
 def test_payload_is_standard_msgpack() -> None:
     wire = encode(Packet(MsgType.REPLY, 1, "ab", {"k": [1, "two", b"3"]}))
     assert msgpack.unpackb(wire[4 + 7 + 2 :], raw=False) == {"k": [1, "two", b"3"]}
+
+
+@given(st.lists(st.binary(max_size=64), max_size=8))
+def test_garbage_raises_only_protocol_errors(chunks: list[bytes]) -> None:
+    # The server's read handler catches ProtocolError and closes the connection; any other
+    # exception escaping the decoder would take the worker's event loop down with it.
+    decoder = Decoder(max_packet=1024)
+    for chunk in chunks:
+        try:
+            for packet in decoder.feed(chunk):
+                assert isinstance(packet, Packet)
+        except ProtocolError:
+            break
+
+
+@given(packets, st.integers(0, 200), st.integers(0, 255))
+def test_corrupted_packets_raise_only_protocol_errors(packet: Packet, where: int,
+                                                      value: int) -> None:
+    wire = bytearray(encode(packet))
+    wire[4 + where % (len(wire) - 4)] = value  # corrupt one byte of the body
+    try:
+        Decoder().feed(bytes(wire))
+    except ProtocolError:
+        pass

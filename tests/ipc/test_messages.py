@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ipc import messages
 from ipc.errors import NotFound, RejectedError, Unsupported
@@ -208,3 +210,46 @@ def test_reply_and_error_echo_ids() -> None:
     back = messages.error_of(err)
     assert isinstance(back, NotFound)
     assert back.correlation_id == "c0ffee"
+
+
+wire_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**64), 2**64) | st.text(max_size=8)
+    | st.binary(max_size=8) | st.floats(),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.text(max_size=8) | st.integers(), inner, max_size=4),
+    max_leaves=8,
+)
+field_names = st.sampled_from(sorted({f.name for s in SPECS.values() for f in s.fields}))
+
+
+@given(st.sampled_from(list(MsgType)) | st.integers(0, 0xFFFF),
+       wire_values | st.dictionaries(field_names, wire_values, max_size=6))
+def test_validate_raises_only_classified_errors(msg_type: int, payload: Any) -> None:
+    try:
+        validate(msg_type, payload)
+    except (RejectedError, Unsupported):
+        pass
+
+
+@given(st.dictionaries(st.sampled_from(["c", "r", "f", "l", "k", "pm", "am", "t", "it", "cwd",
+                                        "alt", "ht", "hs", "tail", "s", "q"]),
+                       wire_values, max_size=16))
+def test_parse_frame_raises_only_rejected(frame: dict[str, Any]) -> None:
+    try:
+        messages.parse_frame({"session": "s", "frame": frame})
+    except RejectedError:
+        pass
+
+
+def test_validate_packet_tags_errors_with_the_correlation_id() -> None:
+    good = messages.request(MsgType.SESSION_DETACH, {"session": "s"}, "cid1")
+    assert messages.validate_packet(good) == {"session": "s"}
+    with pytest.raises(RejectedError) as info:
+        messages.validate_packet(messages.request(MsgType.SESSION_DETACH, {}, "cid2"))
+    assert info.value.correlation_id == "cid2"
+    with pytest.raises(Unsupported) as unknown:
+        messages.validate_packet(Packet(999, 5, "cid3", {}))
+    assert unknown.value.correlation_id == "cid3"
+    with pytest.raises(RejectedError, match="without a request id"):
+        messages.validate_packet(Packet(MsgType.STATUS, 0, "", {}))
+    assert messages.validate_packet(messages.notification(MsgType.PING, None)) == {"seq": 0}
