@@ -433,21 +433,28 @@ class AdaptiveTimeout:
         self.factor, self.quantile, self.min_samples = factor, quantile, min_samples
         self._durations: deque[float] = deque(maxlen=samples)
         self._lock = threading.Lock()
+        self._cached: float | None = None  # current() sorts; calls outnumber observations
 
     def observe(self, duration: float) -> None:
         with self._lock:
             self._durations.append(max(0.0, duration))
+            self._cached = None
 
     def observe_timeout(self, timeout: float) -> None:
         self.observe(timeout)
 
     def current(self) -> float:
+        """The timeout to give the next call, in seconds."""
         with self._lock:
-            if len(self._durations) < self.min_samples:
-                return self.base
-            ordered = sorted(self._durations)
-        index = min(len(ordered) - 1, math.ceil(self.quantile * len(ordered)) - 1)
-        return min(self.maximum, max(self.minimum, ordered[index] * self.factor))
+            if self._cached is None:
+                if len(self._durations) < self.min_samples:
+                    self._cached = self.base
+                else:
+                    ordered = sorted(self._durations)
+                    index = min(len(ordered) - 1, math.ceil(self.quantile * len(ordered)) - 1)
+                    self._cached = min(self.maximum,
+                                       max(self.minimum, ordered[index] * self.factor))
+            return self._cached
 
 
 class Breakers:
@@ -457,6 +464,8 @@ class Breakers:
         self, configs: dict[str, BreakerConfig] | None = None, *,
         clock: Clock = time.monotonic, rng: random.Random | None = None,
     ) -> None:
+        # One rng for all channels, so a seeded test is reproducible across them.
+        rng = rng if rng is not None else random.Random()
         self.configs = {**DEFAULT_CONFIGS, **(configs or {})}
         self._breakers = {
             channel: CircuitBreaker.from_config(channel, config, clock=clock, rng=rng)
