@@ -43,6 +43,10 @@ from terminal.pty import (
 __all__ = ["PosixPty", "spawn_posix"]
 
 
+# termios.IUTF8 only exists from Python 3.12; Linux and macOS share the value.
+_IUTF8: int = getattr(termios, "IUTF8", 0x4000)
+
+
 def _set_winsize(fd: int, cols: int, rows: int) -> None:
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
@@ -56,13 +60,11 @@ def _take_controlling_tty() -> None:
 
 def _prepare_slave(slave: int, cols: int, rows: int) -> None:
     _set_winsize(slave, cols, rows)
-    iutf8 = getattr(termios, "IUTF8", 0)
-    if iutf8:
-        # So that the line editor of a canonical-mode read erases a whole UTF-8
-        # character on backspace, as every modern terminal sets it.
-        attrs = termios.tcgetattr(slave)
-        attrs[0] |= iutf8
-        termios.tcsetattr(slave, termios.TCSANOW, attrs)
+    # So that the line editor of a canonical-mode read erases a whole UTF-8 character
+    # on backspace, as every modern terminal sets it.
+    attrs = termios.tcgetattr(slave)
+    attrs[0] |= _IUTF8
+    termios.tcsetattr(slave, termios.TCSANOW, attrs)
 
 
 def spawn_posix(

@@ -142,6 +142,11 @@ def test_child_starts_with_the_requested_size(ptys: list[Pty]) -> None:
     assert b"33 91" in read_to_eof(pty)
 
 
+def test_input_is_utf8_for_the_line_editor(ptys: list[Pty]) -> None:
+    pty = start(ptys, ["stty", "-a"])
+    assert b" iutf8" in read_to_eof(pty)  # set, not "-iutf8"
+
+
 def test_stty_size_reports_the_size_after_resize(ptys: list[Pty]) -> None:
     pty = start(ptys, ["sh"], cols=80, rows=24)
     pty.resize(132, 43)
