@@ -90,6 +90,10 @@ class Pty(Protocol):
     def argv(self) -> tuple[str, ...]: ...
 
     @property
+    def size(self) -> tuple[int, int]:
+        """``(cols, rows)`` as last set."""
+
+    @property
     def eof(self) -> bool:
         """The child's side of the terminal is closed: stop watching ``fd``."""
 

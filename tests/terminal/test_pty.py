@@ -152,7 +152,7 @@ def test_stty_size_reports_the_size_after_resize(ptys: list[Pty]) -> None:
     pty.resize(132, 43)
     pty.write(b"stty size\n")
     read_until(pty, b"43 132")
-    assert pty.size == (132, 43)  # type: ignore[attr-defined]
+    assert pty.size == (132, 43)
 
 
 def test_resize_sends_sigwinch_to_the_foreground_program(ptys: list[Pty]) -> None:
