@@ -868,6 +868,7 @@ def write(
         "name": rec.name,
         "scenario": rec.scenario,
         "description": scenario.description,
+        "full_screen": scenario.full_screen,
         "columns": rec.columns,
         "rows": rec.rows,
         "bytes": len(rec.data),

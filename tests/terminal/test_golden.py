@@ -148,3 +148,21 @@ def test_replica_fed_frames_matches_emulator(name: str) -> None:
         assert (replica.cursor.x, replica.cursor.y) == tuple(emu.cursor), (
             f"{name}: replica cursor differs after byte {end}"
         )
+
+
+@pytest.mark.parametrize("name", _recordings())
+def test_recording_is_well_formed(name: str) -> None:
+    """The data the other tests trust: sizes, ordered offsets, full-size screens."""
+    meta, data = load(name)
+    assert meta["bytes"] == len(data)
+    offsets = [cp["offset"] for cp in meta["checkpoints"]]
+    assert offsets == sorted(offsets) and offsets[0] >= 0 and offsets[-1] <= len(data)
+    for cp in meta["checkpoints"]:
+        assert cp["size"] == [meta["columns"], meta["rows"]], cp["label"]
+        assert len(cp["screen"]) == meta["rows"], cp["label"]
+        x, y = cp["cursor"]
+        assert 0 <= x < meta["columns"] and 0 <= y < meta["rows"], cp["label"]
+    # A full-screen program that never left the alternate screen would make the
+    # primary-screen check above vacuous.
+    pairs = {cp["pair"] for cp in meta["checkpoints"] if "pair" in cp}
+    assert bool(pairs) == meta["full_screen"], f"{name}: alternate screen visits {pairs}"
