@@ -83,6 +83,8 @@ class MsgType(IntEnum):
     HISTORY_FETCH = 17
     SEARCH = 18
     STATUS = 19
+    LAYOUT_SET = 20
+    FORGET = 21
     # notifications: 40-79
     FRAME = 40
     SESSION_EXITED = 41
@@ -196,6 +198,19 @@ def _string_map_test(value: Any) -> str | None:
 _string_map = Check("str -> str", _string_map_test)
 
 
+def _placements_test(value: Any) -> str | None:
+    if len(value) > 10_000:
+        return "has more than 10000 items"
+    for item in value:
+        if not (isinstance(item, list) and len(item) == 3 and isinstance(item[0], str)
+                and all(_is_int(v) and v >= 0 for v in item[1:])):
+            return "must hold [session, window, tab] items"
+    return None
+
+
+_placements = Check("up to 10000 [str, int, int]", _placements_test)
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -262,6 +277,12 @@ _SPEC_LIST: tuple[Spec, ...] = (
             _optional("columns", int, default=80, check=_between(1, 1000)),
             _optional("rows", int, default=24, check=_between(1, 500)),
             _optional("title", str, default="", check=_max_length(256)),
+            _optional("private", bool, default=False,
+                      doc="keep no transcript of this session (a private tab)"),
+            _optional("window", int, default=0, check=_between(0, 2**31),
+                      doc="window the session's tab is in"),
+            _optional("tab", int, default=0, check=_between(0, 2**31),
+                      doc="position of the tab in its window"),
         ),
         doc="Start a shell in a new session.",
         reply='{"session": str, "pid": int}',
@@ -308,6 +329,20 @@ _SPEC_LIST: tuple[Spec, ...] = (
          _optional("regex", bool, default=False)),
         channel="query", doc="Full-text search of transcripts.",
         reply='{"hits": [{"session": str, "line": int, "text": str}]}',
+    ),
+    Spec(
+        MsgType.LAYOUT_SET, "layout.set", "request",
+        (_required("placements", list, check=_placements,
+                   doc="[[session, window, tab], ...] for the sessions a GUI shows"),),
+        doc="Record where sessions are shown, so a restarted GUI reopens the same layout.",
+        reply="{}",
+    ),
+    Spec(
+        MsgType.FORGET, "forget", "request",
+        (_optional("session", str, default=None, check=_max_length(64),
+                   doc="one session's transcript; all when absent"),),
+        channel="query", doc="Remove transcripts for good (and VACUUM the database).",
+        reply='{"chunks": int}',
     ),
     Spec(MsgType.STATUS, "status", "request",
          doc="Health and counters of the worker.",

@@ -30,7 +30,8 @@ EXAMPLES: dict[MsgType, dict[str, Any]] = {
     MsgType.PING: {"seq": 3},
     MsgType.PONG: {"seq": 3},
     MsgType.SESSION_CREATE: {"argv": ["bash", "-l"], "cwd": "/tmp", "env": {"A": "1"},
-                             "columns": 100, "rows": 30, "title": "build"},
+                             "columns": 100, "rows": 30, "title": "build", "private": True,
+                             "window": 1, "tab": 2},
     MsgType.SESSION_ATTACH: {"session": "s1", "columns": 80, "rows": 24},
     MsgType.SESSION_DETACH: {"session": "s1"},
     MsgType.SESSION_WRITE: {"session": "s1", "data": b"ls\r"},
@@ -40,6 +41,8 @@ EXAMPLES: dict[MsgType, dict[str, Any]] = {
     MsgType.HISTORY_FETCH: {"session": "s1", "first": 0, "count": 500},
     MsgType.SEARCH: {"query": "error", "session": None, "limit": 10, "regex": False},
     MsgType.STATUS: {},
+    MsgType.LAYOUT_SET: {"placements": [["s1", 0, 0], ["s2", 0, 1]]},
+    MsgType.FORGET: {"session": "s1"},
     MsgType.FRAME: {"session": "s1", "frame": Frame(
         columns=5, rows=2, full=True, lines={0: Line((("hi", 1),))}, cursor=Cursor(2, 0),
         styles={1: Style(fg=1)}, title="t", seq=9).to_wire()},
@@ -64,7 +67,7 @@ def test_numbers_are_permanent() -> None:
         "HELLO": 1, "REPLY": 2, "ERROR": 3, "PING": 4, "PONG": 5,
         "SESSION_CREATE": 10, "SESSION_ATTACH": 11, "SESSION_DETACH": 12,
         "SESSION_WRITE": 13, "SESSION_RESIZE": 14, "SESSION_CLOSE": 15, "SESSION_LIST": 16,
-        "HISTORY_FETCH": 17, "SEARCH": 18, "STATUS": 19,
+        "HISTORY_FETCH": 17, "SEARCH": 18, "STATUS": 19, "LAYOUT_SET": 20, "FORGET": 21,
         "FRAME": 40, "SESSION_EXITED": 41, "SESSION_SPAWNED": 42, "SERVER_BUSY": 43,
         "BACKPRESSURE": 44,
     }
@@ -149,7 +152,7 @@ def test_validate_wants_a_map(payload: Any) -> None:
 def test_validate_fills_defaults_and_drops_unknown_fields() -> None:
     got = validate(MsgType.SESSION_CREATE, {"rows": 10, "from_the_future": 1})
     assert got == {"argv": None, "cwd": None, "env": None, "columns": 80, "rows": 10,
-                   "title": ""}
+                   "title": "", "private": False, "window": 0, "tab": 0}
     assert validate(MsgType.SESSION_LIST, None) == {}
     assert validate(MsgType.SERVER_BUSY, {"retry_after": 2}) == {"retry_after": 2,
                                                                   "reason": ""}
