@@ -454,6 +454,58 @@ QUERY = re.compile(
 )
 
 
+# XTGETTCAP: xterm answers key and colour capabilities by termcap or terminfo name from
+# its own tables; the values are xterm-256color's, read from terminfo.
+_TERMCAP_TO_TERMINFO = {
+    **{f"k{n}": f"kf{n}" for n in range(1, 10)},
+    "k;": "kf10",
+    "F1": "kf11",
+    "F2": "kf12",
+    "kb": "kbs",
+    "kd": "kcud1",
+    "ku": "kcuu1",
+    "kl": "kcub1",
+    "kr": "kcuf1",
+    "kh": "khome",
+    "@7": "kend",
+    "kI": "kich1",
+    "kD": "kdch1",
+    "kN": "knp",
+    "kP": "kpp",
+    "kB": "kcbt",
+    "K1": "ka1",
+    "K3": "ka3",
+    "K4": "kc1",
+    "K5": "kc3",
+    "#2": "kHOM",
+    "#4": "kLFT",
+    "%i": "kRIT",
+    "*7": "kEND",
+    "%1": "khlp",
+    "&8": "kund",
+}
+
+
+def _xtgettcap(hex_name: bytes) -> bytes:
+    import curses
+
+    try:
+        name = bytes.fromhex(hex_name.decode()).decode()
+    except ValueError:
+        return b"\x1bP0+r" + hex_name + b"\x1b\\"
+    curses.setupterm("xterm-256color", sys.stdout.fileno() if sys.stdout.isatty() else -1)
+    value: bytes | None = None
+    if name in ("Co", "colors"):
+        value = str(curses.tigetnum("colors")).encode()
+    elif name in ("TN", "name"):
+        value = b"xterm-256color"
+    else:
+        value = curses.tigetstr(_TERMCAP_TO_TERMINFO.get(name, name))
+    if not value:
+        return b"\x1bP0+r" + hex_name + b"\x1b\\"  # xterm's answer for a name it lacks
+    return b"\x1bP1+r" + hex_name + b"=" + value.hex().encode() + b"\x1b\\"
+
+
 class _CursorScreen(pyte.Screen):  # type: ignore[misc]
     # pyte 0.8.2 passes private=True to SGR for "CSI ? 4 m" (XTQMODKEYS, sent by vim)
     # and then fails; the query changes nothing on screen.
@@ -548,7 +600,7 @@ class Responder:
                 19: f"\x1b[9;{self.rows};{self.columns}t",
             }[op].encode()
         if g["tcap"] is not None:
-            return b"\x1bP0+r\x1b\\"  # xterm's answer for a name it does not know
+            return b"".join(_xtgettcap(name) for name in g["tcap"].split(b";") if name)
         if g["rqss"] is not None:
             known = {
                 b"m": b"0m",
