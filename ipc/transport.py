@@ -28,7 +28,7 @@ from PySide6.QtNetwork import QLocalSocket
 from ipc.errors import IpcError, ProtocolError, Unavailable
 from ipc.framing import MAX_PACKET, Decoder, Packet, encode
 
-__all__ = ["DEFAULT_MAX_PENDING", "QT_CHUNK", "Channel", "Connection", "emit"]
+__all__ = ["DEFAULT_MAX_PENDING", "QT_CHUNK", "Channel", "Connection", "disconnect_all", "emit"]
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,15 @@ if _EMIT_DROPS_BOOL:  # give back what the probe took
 def emit(signal: SignalInstance, *args: Any) -> None:
     """``signal.emit(*args)``, working around PySide6 6.12.0 dropping a reference to the
     bool it returns (see ``_emit_drops_a_bool_reference``). Use it for every emit."""
-    result = signal.emit(*args)
+    result: object = signal.emit(*args)  # type: ignore[func-returns-value]
+    if _EMIT_DROPS_BOOL and isinstance(result, bool):
+        _incref(result)
+
+
+def disconnect_all(signal: SignalInstance) -> None:
+    """``signal.disconnect()``, with the same workaround as ``emit`` (its bool result
+    loses a reference too on PySide6 6.12.0)."""
+    result: object = signal.disconnect()
     if _EMIT_DROPS_BOOL and isinstance(result, bool):
         _incref(result)
 

@@ -111,8 +111,9 @@ def _serve(name: str, token: str) -> None:
     import asyncio
 
     import qasync
-    from ipc.server import Server
     from PySide6.QtCore import QCoreApplication
+
+    from ipc.server import Server
 
     app = QCoreApplication([])
     loop = qasync.QEventLoop(app)
@@ -136,3 +137,80 @@ def _idle(name: str, token: str) -> None:
 if __name__ == "__main__":
     command, *args = sys.argv[1:]
     {"serve": _serve, "idle": _idle}[command](*args)
+
+
+class RawPeer:
+    """A non-blocking raw socket for tests that run the Qt loop while they wait."""
+
+    def __init__(self, name: str, *, rcvbuf: int | None = None) -> None:
+        from ipc.framing import Decoder
+
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        if rcvbuf is not None:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.connect(name)
+        self.sock.setblocking(False)
+        self.decoder = Decoder(64 * 1024 * 1024)
+        self.inbox: list[Packet] = []
+        self.eof = False
+
+    def send(self, packet: Packet) -> None:
+        """Send it all, running the Qt loop while the kernel buffer is full (the server
+        in this process has to read for the send to finish)."""
+        from PySide6.QtCore import QCoreApplication
+
+        view = memoryview(encode(packet))
+        deadline = time.monotonic() + 10
+        while view:
+            try:
+                view = view[self.sock.send(view):]
+            except (BlockingIOError, InterruptedError):
+                if time.monotonic() > deadline:
+                    raise TimeoutError("peer does not read") from None
+                QCoreApplication.processEvents()
+
+    def poll(self) -> list[Packet]:
+        while not self.eof:
+            try:
+                data = self.sock.recv(1 << 20)
+            except (BlockingIOError, InterruptedError):
+                break
+            except ConnectionResetError:
+                self.eof = True
+                break
+            if not data:
+                self.eof = True
+                break
+            self.inbox.extend(self.decoder.feed(data))
+        return self.inbox
+
+    def wait_for(self, qtbot: Any, pred: Any, timeout: int = 5000) -> Packet:
+        found: list[Packet] = []
+
+        def check() -> bool:
+            for p in self.poll():
+                if pred(p):
+                    found.append(p)
+                    return True
+            return False
+
+        qtbot.waitUntil(check, timeout=timeout)
+        self.inbox.remove(found[0])
+        return found[0]
+
+    def wait_type(self, qtbot: Any, msg_type: int, timeout: int = 5000) -> Packet:
+        return self.wait_for(qtbot, lambda p: p.type == msg_type, timeout)
+
+    def wait_closed(self, qtbot: Any, timeout: int = 5000) -> None:
+        qtbot.waitUntil(lambda: (self.poll(), self.eof)[1], timeout=timeout)
+
+    def hello(self, qtbot: Any, token: str, kind: str = "gui") -> Packet:
+        self.send(hello_packet(token, kind))
+        return self.wait_for(qtbot, lambda p: p.request_id == 1)
+
+    def request(self, qtbot: Any, msg_type: int, payload: Any, rid: int, cid: str = "") -> Packet:
+        self.send(Packet(msg_type, rid, cid or f"cid{rid:09d}", payload))
+        return self.wait_for(qtbot, lambda p: p.request_id == rid)
+
+    def close(self) -> None:
+        self.sock.close()
