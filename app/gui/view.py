@@ -594,12 +594,10 @@ class TerminalView(QWidget):
         if key == Qt.Key.Key_Control:
             self._update_hover(self.mapFromGlobal(self.cursor().pos()), True)
         translated = keymap.translate(key, event.modifiers(), event.text())
+        event.accept()  # a terminal keeps every key, even those that send nothing
         if translated is None:
-            event.ignore()
             return
-        data = encode(translated[0], translated[1], self.key_modes())
-        self.send_input(data)
-        event.accept()
+        self.send_input(encode(translated[0], translated[1], self.key_modes()))
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Control and self._hover is not None:
@@ -850,7 +848,8 @@ class TerminalView(QWidget):
             ):
                 row, col, _ = self._cell(pos)
                 if (row, col) != self._last_report_cell:
-                    self._report(mouse.MouseAction.MOTION, held or mouse.MouseButton.NONE, event)
+                    button = held if held is not None else mouse.MouseButton.NONE
+                    self._report(mouse.MouseAction.MOTION, button, event)
             return
         if self._selecting and self.selection is not None:
             m = self.painter.metrics
@@ -905,7 +904,8 @@ class TerminalView(QWidget):
         return link_at(line, col, self.replica.styles) if line is not None else None
 
     def _update_hover(self, pos: QPointF | QPoint, ctrl: bool) -> None:
-        if not ctrl or not self.contentsRect().contains(pos.toPoint()):
+        point = pos.toPoint() if isinstance(pos, QPointF) else pos
+        if not ctrl or not self.contentsRect().contains(point):
             self._set_hover(None)
             return
         link = self._link_at(pos)
