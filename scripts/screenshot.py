@@ -13,10 +13,12 @@ The default configuration is used, not the person's, so pictures are reproducibl
 ``--config FILE`` to choose one. Exit status: 0 when the picture was saved after the screen
 settled, 1 when it was saved at the timeout without settling, 2 on a usage error.
 
-Example (the README's picture):
+Example: docs/screenshot.png, the README's picture, was made with
 
-    scripts/screenshot.py --output docs/screenshot.png --geometry 90x24 \\
-        --type 'ls --color=auto /usr\\n' -- bash --norc --noprofile
+    scripts/screenshot.py --output docs/screenshot.png --geometry 90x20 \\
+        --type "cd /usr && ls --color=always -lF lib | head -12\\nprintf '\\\\e[1;33m...'\\n" \\
+        -- env PS1='\\[\\e[1;32m\\]ember@term\\[\\e[0m\\]:\\[\\e[1;34m\\]\\w\\[\\e[0m\\]$ ' \\
+        bash --norc --noprofile
 """
 
 from __future__ import annotations
@@ -123,9 +125,9 @@ def take(args: argparse.Namespace) -> int:
             return
         if (frames[0] or page.handle is None) and quiet and typed[0]:
             settled[0] = True
-            app.quit()
+            app.exit(0)  # not quit(): in Qt 6 that closes (and here deletes) the windows
         elif now - started > args.timeout:
-            app.quit()
+            app.exit(0)
 
     poll = QTimer()
     poll.setObjectName("screenshot_poll")

@@ -133,6 +133,12 @@ class AppState(QObject):
             window.show()
         return window
 
+    def shutdown(self) -> None:
+        """End every program and close every window without asking (quit, SIGTERM)."""
+        self.confirm = lambda *_: True
+        for window in list(self.windows):
+            window.close()
+
     def _forget(self, window: MainWindow) -> None:
         if window in self.windows:
             self.windows.remove(window)

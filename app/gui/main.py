@@ -19,7 +19,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -180,7 +180,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     state = AppState(loaded)
     state.last_window_closed.connect(app.quit)
     state.new_window(launch_from(options))
-    status = run_event_loop(app)
+
+    def stop() -> None:
+        # SIGTERM/SIGINT/SIGHUP: end every program without asking, then leave the loop.
+        state.shutdown()
+        app.exit(0)
+
+    status = run_event_loop(app, on_signal=stop)
     log.info("emberterm exiting with %s", status)
     return status
 
@@ -198,7 +204,7 @@ def launch_from(options: Options) -> Launch:
     )
 
 
-def run_event_loop(app: object) -> int:
+def run_event_loop(app: object, on_signal: Callable[[], None] | None = None) -> int:
     """Qt's event loop, under qasync so asyncio code (the worker client) can share it."""
     from PySide6.QtWidgets import QApplication
 
@@ -212,5 +218,11 @@ def run_event_loop(app: object) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
+        if sys.platform != "win32":
+            import signal
+
+            for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                loop.add_signal_handler(signum, on_signal or (lambda: app.exit(0)))
+        log.info("event loop running")
         loop.run_forever()
     return 0

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -91,3 +93,44 @@ def test_a_bad_config_still_starts_and_is_logged(emberterm_home: Path, tmp_path:
     assert "unknown key 'font.colour'" in result.stderr
     log = (emberterm_home / "logs" / "gui.log").read_text()
     assert "'font.size' must be a number" in log
+
+
+@pytest.mark.slow
+def test_sigterm_ends_the_programs_and_the_app(emberterm_home: Path, tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", EMBERTERM_HOME=str(emberterm_home))
+    app = subprocess.Popen(
+        [sys.executable, "-m", "app", "-e", "sh", "-c", f"echo $$ > {pid_file}; exec sleep 60"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        log = emberterm_home / "logs" / "gui.log"
+        while not (pid_file.exists() and pid_file.read_text().strip()
+                   and log.exists() and "event loop running" in log.read_text()):
+            assert time.monotonic() < deadline, "the program never started"
+            assert app.poll() is None, app.stderr.read() if app.stderr else ""
+            time.sleep(0.05)
+        child = int(pid_file.read_text())
+        app.send_signal(signal.SIGTERM)
+        assert app.wait(timeout=20) == 0
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait()
+    deadline = time.monotonic() + 5
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
