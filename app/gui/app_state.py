@@ -175,4 +175,6 @@ class AppState(QObject):
             window.apply_config(self.config)
             if loaded.warnings:
                 window.show_warnings(loaded.warnings)
+            else:  # the file is fine again: the old warnings no longer hold
+                window.banner.hide()
         self.config_changed.emit(self.config)

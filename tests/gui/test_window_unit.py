@@ -336,3 +336,12 @@ def test_view_settings_follow_the_config() -> None:
     assert settings.bell == "none"
     assert settings.cursor_shape == "bar"
     assert settings.scrollback_lines == 10000
+
+
+def test_a_clean_reload_hides_old_warnings(qtbot: Any) -> None:
+    state = make_state(warnings=["c.toml:2: 'font.size' must be a number"])
+    window = state.new_window()
+    qtbot.addWidget(window)
+    assert window.banner.isVisible()
+    state.apply_loaded(LoadResult(Config(), []))
+    assert not window.banner.isVisible()
