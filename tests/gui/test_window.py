@@ -318,3 +318,32 @@ def test_geometry_sizes_the_first_window(qtbot: Any, states: list[AppState]) -> 
     window = open_window(qtbot, make_state(states), Launch(columns=60, rows=12))
     view = view_of(window.pages()[0])
     qtbot.waitUntil(lambda: view.grid_size() == (60, 12), timeout=TIMEOUT)
+
+
+def test_key_bindings_work_while_the_terminal_has_the_focus(
+    qtbot: Any, states: list[AppState]
+) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    window = open_window(qtbot, make_state(states))
+    with qtbot.waitActive(window):
+        window.activateWindow()
+    first = window.pages()[0]
+    wait_prompt(qtbot, first)
+    view = view_of(first)
+    view.setFocus()
+    ctrl_shift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    QTest.keyClick(view, Qt.Key.Key_T, ctrl_shift)
+    assert window.tabs.count() == 2
+    QTest.keyClick(view_of(window.pages()[1]), Qt.Key.Key_PageUp,
+                   Qt.KeyboardModifier.ControlModifier)
+    assert window.current_page() is first
+    QTest.keyClick(view, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
+    assert window.tabs.currentIndex() == 1
+    QTest.keyClick(view_of(window.pages()[1]), Qt.Key.Key_W, ctrl_shift)
+    assert window.tabs.count() == 1
+    # Plain keys still reach the program.
+    QTest.keyClicks(view, "echo typed-$((6*7))")
+    QTest.keyClick(view, Qt.Key.Key_Return)
+    wait_for_text(qtbot, first, r"typed-42")
