@@ -296,6 +296,7 @@ class TerminalView(QWidget):
     def _on_frame(self, frame: Frame) -> None:
         replica = self.replica
         old_total, old_alt, old_title = replica.history_total, replica.alternate, replica.title
+        old_shape = replica.cursor.shape
         old_first = replica.first_held_number
         damaged = replica.apply(frame)
         if replica.alternate != old_alt:
@@ -310,6 +311,8 @@ class TerminalView(QWidget):
         self._update_scrollbar()
         if replica.title != old_title:
             self.title_changed.emit(replica.title)
+        if replica.cursor.shape != old_shape:
+            self._restart_blink()  # DECSCUSR may have turned blinking on or off
         if replica.history_total != old_total or self._top is not None:
             self.update()
         else:

@@ -309,13 +309,13 @@ def test_no_flash_when_the_bell_is_off(qtbot: Any) -> None:
     assert e.view.grab().toImage().pixelColor(e.center(3, 3)) == e.view.palette_.background
 
 
-def _cursor_pixel(e: Env) -> QColor:
+def _cursor_pixel(e: Env, dx: float = 1) -> QColor:
     m = e.view.painter.metrics
     area = e.view.contentsRect()
     x = area.left() + 5 * m.width
     y = area.top() + m.height
     image = e.view.grab().toImage()
-    return image.pixelColor(QPointF(x + 1, y + m.height / 2).toPoint())
+    return image.pixelColor(QPointF(x + dx, y + m.height / 2).toPoint())
 
 
 @pytest.mark.parametrize(("shape", "left_is_cursor", "middle_is_cursor"),
@@ -332,16 +332,24 @@ def test_cursor_shapes_from_decscusr(qtbot: Any, shape: int, left_is_cursor: boo
     assert (image.pixelColor(e.center(1, 5)) == cursor) is middle_is_cursor
 
 
+def test_cursor_is_hollow_without_focus(env: Env) -> None:
+    env.screen(["", ""], cursor=Cursor(5, 1, shape=2))
+    env.view.clearFocus()
+    env.view.window().activateWindow()
+    assert not env.view.hasFocus()
+    cursor = env.view.palette_.cursor
+    assert _cursor_pixel(env, 0) == cursor  # the outline's left edge
+    assert env.view.grab().toImage().pixelColor(env.center(1, 5)) != cursor  # hollow
+
+
 def test_blink_timer_runs_for_a_blinking_cursor_only(qtbot: Any) -> None:
     e = Env(qtbot)
     e.view.setFocus()
     qtbot.waitUntil(e.view.hasFocus)
     timer = e.view.findChild(type(e.view._blink), "cursor_blink")
     e.screen([""], cursor=Cursor(0, 0, shape=1))
-    e.view.send_input(b"x")
     assert timer.isActive()
     e.screen([""], cursor=Cursor(0, 0, shape=2))
-    e.view.send_input(b"x")
     assert not timer.isActive()
 
 
