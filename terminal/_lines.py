@@ -92,6 +92,22 @@ def _runs(chars: list[str], styles: list[int]) -> tuple[Run, ...]:
     return tuple(runs)
 
 
+def row_entry(row: Row) -> Entry:
+    """The compact history form of a screen row. Hot path: once per line scrolled off."""
+    if row.line is None:
+        styles = row.styles
+        first = styles[0]
+        if styles.count(first) == len(styles):
+            text = "".join(row.chars)
+            if first == 0:
+                text = text.rstrip(" ")
+                if not row.wrapped and not row.mark:
+                    return text
+                return (text, chr(len(text)) + "\x00" if text else "", row.wrapped, row.mark)
+            return (text, chr(len(text)) + chr(first), row.wrapped, row.mark)
+    return line_entry(row.to_line())
+
+
 def line_entry(line: Line) -> Entry:
     """The compact history form of ``line``."""
     runs = line.runs

@@ -34,7 +34,8 @@ MAX_PARAMS = 32
 MAX_PARAM = 65535
 
 _TOKEN = re.compile(
-    r"((?:[^\x00-\x1f\x7f-\x9f]+|\r\n)+)"  # 1: printable text, with CR LF pairs
+    # 1: printable text, with CR LF pairs and SGR sequences (a "block", see _flood)
+    r"((?:[^\x00-\x1f\x7f-\x9f]+|\r\n|\x1b\[[0-9;:]*m)+)"
     r"|\x1b\[([0-?]*)([ -/]*)([@-~])"  # 2, 3, 4: CSI params, intermediates, final
     r"|([\x00-\x1a\x1c-\x1f\x7f-\x9f])"  # 5: one control character (C1 are ignored)
     r"|\x1b([ -/]+)([0-~])"  # 6, 7: ESC intermediates final (SCS, DECALN...)
@@ -137,7 +138,7 @@ class Parser:
             try:
                 if kind == 1:
                     run = m.group(1)
-                    if "\r\n" in run:
+                    if "\n" in run or "\x1b" in run:
                         draw_lines(run)
                     else:
                         draw(run)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from pyte import charsets
 
-from terminal._lines import Entry, History, Row, line_entry
+from terminal._flood import to_cells
+from terminal._lines import History, Row, row_entry
 from terminal._sgr import apply_sgr
 from terminal.frames import DEFAULT_STYLE, Attr, Style, StyleTable
 from terminal.unicode import char_width
@@ -83,15 +84,14 @@ class GridScreen:
         self.damage_all(full=True)
 
     def _update_simple(self) -> None:
-        """Whether the fast path of ``draw_lines`` applies (see there)."""
+        """Whether the flood fast path (``terminal._flood``) and the plain draw apply."""
+        self.plain_draw = self.charset_map is None and 4 not in self.ansi_modes
+        full_width = self.left == 0 and self.right == self.columns - 1
         self.simple = (
-            self.top == 0
-            and self.bottom == self.lines - 1
-            and self.left == 0
-            and self.right == self.columns - 1
+            self.plain_draw
+            and self.columns >= 2
             and 7 in self.private_modes
-            and 4 not in self.ansi_modes
-            and self.charset_map is None
+            and (full_width or 69 not in self.private_modes)
         )
 
     def damage_all(self, *, full: bool = False) -> None:
@@ -151,13 +151,91 @@ class GridScreen:
     # -- drawing ----------------------------------------------------------------------
     def draw(self, text: str) -> None:
         """Print ``text`` at the cursor, wrapping at the right margin. Hot path."""
-        if self.charset_map is not None:
-            text = text.translate(self.charset_map)
-        if text.isascii() and 4 not in self.ansi_modes:
-            self._draw_ascii(text)
+        if self.plain_draw:
+            if text.isascii():
+                x = self.x
+                end = x + len(text)
+                if end <= self.right and not self.pending:
+                    # The common case: the text fits before the margin.
+                    row = self.rows[self.y]
+                    chars = row.chars
+                    if chars[x] == "" and x:
+                        chars[x - 1] = " "
+                    if chars[end] == "":
+                        chars[end] = " "
+                    chars[x:end] = text
+                    row.styles[x:end] = [self.sid] * len(text)
+                    row.line = None
+                    self.dirty.add(self.y)
+                    self.x = end
+                else:
+                    self._draw_ascii(text)
+            else:
+                prev = self._previous_cell()
+                joining = prev >= 0 and self.rows[self.y].chars[prev].endswith(ZWJ)
+                cells, orphans = to_cells(text, joining, prev >= 0)
+                for ch in orphans:
+                    self._attach(ch)
+                if cells:
+                    self._draw_cells(cells)
         else:
+            if self.charset_map is not None:
+                text = text.translate(self.charset_map)
             self._draw_chars(text)
         self.last_char = text[-1:]
+
+    def _draw_cells(self, cells: list[str]) -> None:
+        """Write cells (wide characters as two) from the cursor, wrapping."""
+        cols = self.columns
+        autowrap = 7 in self.private_modes
+        sid = self.sid
+        pos, n = 0, len(cells)
+        while pos < n:
+            if self.pending:
+                self._wrap()
+            x, y = self.x, self.y
+            right = self.right if x <= self.right else cols - 1
+            stop = min(n, pos + right - x + 1)
+            if stop < n and cells[stop] == "":
+                stop -= 1  # the wide character there goes to the next line
+                if stop == pos:
+                    # Nothing fits: blank the one cell left and wrap (or drop it).
+                    if autowrap and right > 0:
+                        self._erase_one(y, x)
+                        self.x = right
+                        self.pending = True
+                    else:
+                        pos += 2
+                    continue
+            chunk = cells[pos:stop]
+            k = len(chunk)
+            row = self.rows[y]
+            chars = row.chars
+            end = x + k
+            if chars[x] == "" and x:
+                chars[x - 1] = " "
+            if end < cols and chars[end] == "":
+                chars[end] = " "
+            chars[x:end] = chunk
+            row.styles[x:end] = [sid] * k
+            row.line = None
+            self.dirty.add(y)
+            pos = stop
+            if end > right:
+                self.x = right
+                if autowrap:
+                    self.pending = True
+                else:
+                    break
+            else:
+                self.x = end
+
+    def _erase_one(self, y: int, x: int) -> None:
+        row = self.rows[y]
+        self._clip_wide(row, x, x + 1)
+        row.chars[x] = " "
+        row.line = None
+        self.dirty.add(y)
 
     def _draw_ascii(self, text: str) -> None:
         # Hot path: whole slices of the text per row.
@@ -274,118 +352,8 @@ class GridScreen:
             row.line = None
             self.dirty.add(self.y)
 
-    def draw_lines(self, text: str) -> None:
-        """Print ``text`` holding CR LF pairs. Hot path.
-
-        In the simple state (no margins, autowrap, no insert mode, no character set, the
-        default background) ASCII lines are wrapped by slicing; the rows that would scroll
-        away go straight to history without ever being drawn, and only the last screenful
-        is built. Elsewhere each line goes through ``draw``, CR and LF.
-        """
-        parts = text.split("\r\n")
-        if parts[0]:
-            self.draw(parts[0])
-        rest = parts[1:]
-        if not (self.simple and len(rest) > 2 and self.erase_sid() == 0 and text.isascii()):
-            for part in rest:
-                self.carriage_return()
-                self.linefeed()
-                if part:
-                    self.draw(part)
-            return
-        cols = self.columns
-        sid = self.sid
-        if max(map(len, rest)) <= cols:
-            pieces = rest
-            wraps: list[bool] | None = None
-        else:
-            pieces, wraps = [], []
-            for part in rest:
-                if len(part) <= cols:
-                    pieces.append(part)
-                    wraps.append(False)
-                else:
-                    chunks = [part[i : i + cols] for i in range(0, len(part), cols)]
-                    pieces.extend(chunks)
-                    wraps.extend([True] * (len(chunks) - 1))
-                    wraps.append(False)
-        last = pieces[-1]
-        self.pending = False
-        lines = self.lines
-        y0 = self.y
-        n = len(pieces)
-        overlay = min(n, lines - 1 - y0)
-        for i in range(overlay):
-            self._overlay(y0 + 1 + i, pieces[i], sid, wraps[i] if wraps else False)
-        m = n - overlay
-        if m:
-            keep_alt = self.alternate
-            rows = self.rows
-            fresh_from = max(overlay, n - lines)
-            fresh = [
-                Row.from_text(pieces[i], sid, cols, wraps[i] if wraps else False)
-                for i in range(fresh_from, n)
-            ]
-            if not keep_alt:
-                if m >= lines:
-                    self._push_rows(rows)
-                    self._push_pieces(pieces, wraps, overlay, fresh_from, sid)
-                else:
-                    self._push_rows(rows[:m])
-            if m >= lines:
-                self.rows = fresh
-            else:
-                del rows[:m]
-                rows.extend(fresh)
-            self.all_dirty = True
-        self.y = min(y0 + n, lines - 1)
-        k = len(last)
-        if k >= cols:
-            self.x = cols - 1
-            self.pending = True
-        else:
-            self.x = k
-
-    def _overlay(self, y: int, text: str, sid: int, wrapped: bool) -> None:
-        row = self.rows[y]
-        k = len(text)
-        if k:
-            chars = row.chars
-            if k < self.columns and chars[k] == "":
-                chars[k] = " "
-            chars[:k] = text
-            row.styles[:k] = [sid] * k
-        if wrapped:
-            row.wrapped = True
-        row.line = None
-        self.dirty.add(y)
-
     def _push_rows(self, rows: list[Row]) -> None:
-        self.history.extend([line_entry(row.to_line()) for row in rows])
-
-    def _push_pieces(
-        self, pieces: list[str], wraps: list[bool] | None, first: int, stop: int, sid: int
-    ) -> None:
-        """Rows ``pieces[first:stop]`` that scroll away without being shown."""
-        limit = self.history.limit
-        start = max(first, stop - limit)
-        self.history.add_count(start - first)
-        if sid == 0 and wraps is None:
-            self.history.extend([p.rstrip(" ") for p in pieces[start:stop]])
-            return
-        entries: list[Entry] = []
-        for i in range(start, stop):
-            text = pieces[i]
-            wrapped = wraps[i] if wraps else False
-            if sid == 0:
-                text = text.rstrip(" ")
-            if not text:
-                entries.append(("", "", True, "") if wrapped else "")
-            elif sid == 0 and not wrapped:
-                entries.append(text)
-            else:
-                entries.append((text, chr(len(text)) + chr(sid), wrapped, ""))
-        self.history.extend(entries)
+        self.history.extend([row_entry(row) for row in rows])
 
     # -- scrolling --------------------------------------------------------------------
     def _blank(self) -> Row:

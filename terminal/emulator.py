@@ -22,6 +22,7 @@ from pyte import control as ctrl
 from pyte import escape as esc
 
 from terminal import _replies as rep
+from terminal._flood import draw_block
 from terminal._lines import entry_line, entry_text
 from terminal._parser import Handler, Parser
 from terminal._screen import GridScreen
@@ -273,6 +274,10 @@ class Emulator(GridScreen):
             "$v": self._deccra,
         }
         return t
+
+    def draw_lines(self, text: str) -> None:
+        """A block of text with CR LF pairs and SGR sequences (the flood fast path)."""
+        draw_block(self, text)
 
     # -- controls with host effects ---------------------------------------------------
     def reply(self, text: str) -> None:

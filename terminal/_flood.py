@@ -1,0 +1,345 @@
+"""The flood fast path: many lines of text and SGR at once, laid out without replay.
+
+Performance-critical (issue 4). The parser hands over a *block*: printable text mixed with
+CR LF pairs and SGR sequences, as ``cat``, ``ls --color``, compilers and ``git log`` write
+it. When the screen is in a plain state (autowrap on, no insert mode, no character set,
+full-width scroll region containing the cursor) the block is split into lines, each line
+into style runs, each line wrapped into rows by slicing; rows that would scroll out of
+the region go straight to history as compact entries, without ever being drawn, and only
+the rows that end up visible are built. The result is the one per-character replay would
+give, and ``tests/terminal/test_emulator_flood.py`` checks that against the slow path.
+
+Outside the plain state, or for a short block, the same block is replayed through the
+ordinary ``draw``/CR/LF/SGR methods.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from terminal._lines import Entry, Row
+from terminal.unicode import char_width
+
+if TYPE_CHECKING:
+    from terminal._screen import GridScreen
+
+ZWJ = "\u200d"
+COMBINING_LIMIT = 32  # characters one cell may carry (base + zero-width ones)
+
+_SGR_SPLIT = re.compile(r"\x1b\[([0-9;:]*)m")
+
+# The cell left blank where a wide character did not fit: on a fresh row it has the
+# default style, over an existing row it keeps the style the cell had (as ``draw`` does).
+PAD = -1
+
+Seq = str | list[str]  # ASCII text, or cells ("" is the right half of a wide character)
+Runs = list[tuple[Seq, int]]
+Piece = tuple[Runs, bool]  # one screen row: runs, wrapped
+
+
+def to_cells(text: str, joining: bool = False, before: bool = True) -> tuple[list[str], str]:
+    """Cells for ``text`` and the leading zero-width characters that have no cell here
+    (they belong to the cell before). ``joining`` says the cell before ended with ZWJ;
+    ``before`` that there is a cell before (else such characters are dropped)."""
+    cells: list[str] = []
+    orphans = ""
+    width = char_width
+    for ch in text:
+        w = width(ch)
+        if w == 0 or (joining and ch > "\x7f"):  # ASCII never joins an emoji sequence
+            joining = ch == ZWJ
+            if cells:
+                i = -2 if cells[-1] == "" else -1
+                if len(cells[i]) < COMBINING_LIMIT:
+                    cells[i] += ch
+            elif not before:
+                joining = False
+            elif len(orphans) < COMBINING_LIMIT:
+                orphans += ch
+            continue
+        joining = False
+        cells.append(ch)
+        if w == 2:
+            cells.append("")
+    return cells, orphans
+
+
+def draw_segments(screen: GridScreen, line: str) -> None:
+    """Replay one line's text and SGR through the ordinary methods."""
+    if "\x1b" not in line:
+        if line:
+            screen.draw(line)
+        return
+    for i, part in enumerate(_SGR_SPLIT.split(line)):
+        if i & 1:
+            screen.select_graphic_rendition_text(part)
+        elif part:
+            screen.draw(part)
+
+
+def draw_block(screen: GridScreen, block: str) -> None:
+    """Print a block of text, CR LF pairs and SGR sequences. Hot path."""
+    lines = block.split("\r\n")
+    draw_segments(screen, lines[0])
+    rest = lines[1:]
+    if not rest:
+        return
+    start = 0
+    if len(rest) >= 2 and screen.simple and screen.top <= screen.y <= screen.bottom:
+        start = _flood(screen, rest)
+    for line in rest[start:]:
+        screen.carriage_return()
+        screen.linefeed()
+        draw_segments(screen, line)
+
+
+def _line_runs(screen: GridScreen, line: str) -> Runs:
+    if "\x1b" not in line:
+        return [(line, screen.sid)]
+    runs: Runs = []
+    for i, part in enumerate(_SGR_SPLIT.split(line)):
+        if i & 1:
+            screen.select_graphic_rendition_text(part)
+        elif part:
+            runs.append((part, screen.sid))
+    return runs
+
+
+def _cell_runs(runs: Runs) -> Runs:
+    """Non-ASCII runs as cells; zero-width characters starting a run join the previous."""
+    out: Runs = []
+    joining = False
+    for text, sid in runs:
+        assert isinstance(text, str)
+        cells, orphans = to_cells(text, joining, bool(out))
+        if orphans:
+            prev = out[-1][0]
+            assert isinstance(prev, list)
+            i = -2 if prev[-1] == "" else -1
+            prev[i] += orphans
+        if cells:
+            out.append((cells, sid))
+        if out:
+            last = out[-1][0]
+            joining = last[-2 if last[-1] == "" else -1].endswith(ZWJ)
+    return out
+
+
+def _layout(runs: Runs, cols: int) -> list[Piece]:
+    """Wrap one line's runs into rows of at most ``cols`` cells."""
+    if sum(len(seq) for seq, _ in runs) <= cols:
+        return [(runs, False)]
+    pieces: list[Piece] = []
+    cur: Runs = []
+    room = cols
+    for seq, sid in runs:
+        while seq:
+            if room == 0:
+                pieces.append((cur, True))
+                cur, room = [], cols
+            if len(seq) <= room:
+                cur.append((seq, sid))
+                room -= len(seq)
+                break
+            take = room
+            if isinstance(seq, list) and seq[take] == "":
+                take -= 1  # a wide character does not fit: it starts the next row
+            if take:
+                cur.append((seq[:take], sid))
+            if take < room:
+                cur.append((" ", PAD))
+            seq = seq[take:]
+            room = 0
+    pieces.append((cur, False))
+    return pieces
+
+
+def _flood(screen: GridScreen, rest: list[str]) -> int:
+    """Lay out ``rest`` (lines each preceded by CR LF) directly; return how many lines
+    were handled (the caller replays the others)."""
+    cols = screen.columns
+    if screen.erase_sid() == 0:
+        joined = "".join(rest)
+        if "\x1b" not in joined and joined.isascii():
+            _flood_plain(screen, rest, cols)
+            return len(rest)
+    pieces: list[Piece] = []
+    done = 0
+    styles = screen.styles
+    for line in rest:
+        if screen.erase_sid() != 0:
+            break  # the LF would fill the new row with a background colour (BCE)
+        sid_before = screen.sid
+        runs = _line_runs(screen, line)
+        if not line.isascii():
+            runs = _cell_runs(runs)
+        if not runs:
+            runs = [("", 0)]
+        rows = _layout(runs, cols)
+        if len(rows) > 1 and any(styles[sid].bg != -1 for _, sid in runs):
+            # A wrap that scrolls fills the new row with the background colour (BCE):
+            # replay this line instead, from the style it started with.
+            screen.sid = sid_before
+            screen.style = styles[sid_before]
+            break
+        pieces.extend(rows)
+        done += 1
+    if done:
+        _place(
+            screen,
+            len(pieces),
+            lambda i, y: _overlay(screen, y, *pieces[i]),
+            lambda i: _row(*pieces[i], cols),
+            lambda a, b: [_entry(runs, w) for runs, w in pieces[a:b]],
+            sum(len(seq) for seq, _ in pieces[-1][0]),
+        )
+    return done
+
+
+def _flood_plain(screen: GridScreen, rest: list[str], cols: int) -> None:
+    """ASCII lines in one style: rows are slices of the text."""
+    sid = screen.sid
+    if max(map(len, rest)) <= cols:
+        texts = rest
+        wraps: list[bool] | None = None
+    else:
+        texts, wraps = [], []
+        for line in rest:
+            if len(line) <= cols:
+                texts.append(line)
+                wraps.append(False)
+            else:
+                chunks = [line[i : i + cols] for i in range(0, len(line), cols)]
+                texts.extend(chunks)
+                wraps.extend([True] * (len(chunks) - 1))
+                wraps.append(False)
+
+    def entries(a: int, b: int) -> list[Entry]:
+        if wraps is None and sid == 0:
+            return [t.rstrip(" ") for t in texts[a:b]]
+        return [_entry([(texts[i], sid)], wraps[i] if wraps else False) for i in range(a, b)]
+
+    _place(
+        screen,
+        len(texts),
+        lambda i, y: _overlay(screen, y, [(texts[i], sid)], wraps[i] if wraps else False),
+        lambda i: Row.from_text(texts[i], sid, cols, wraps[i] if wraps else False),
+        entries,
+        len(texts[-1]),
+    )
+
+
+def _row(runs: Runs, wrapped: bool, cols: int) -> Row:
+    if len(runs) == 1 and isinstance(runs[0][0], str):
+        return Row.from_text(runs[0][0], runs[0][1], cols, wrapped)
+    row = Row.__new__(Row)
+    chars: list[str] = []
+    styles: list[int] = []
+    for seq, sid in runs:
+        chars.extend(seq)
+        styles.extend([max(sid, 0)] * len(seq))
+    pad = cols - len(chars)
+    chars.extend(" " * pad)
+    styles.extend([0] * pad)
+    row.chars, row.styles, row.wrapped, row.mark, row.line = chars, styles, wrapped, "", None
+    return row
+
+
+def _entry(runs: Runs, wrapped: bool) -> Entry:
+    """The same compact entry ``row_entry`` makes of the row ``_row`` would build."""
+    merged: list[tuple[str, int]] = []
+    for seq, sid in runs:
+        text = seq if isinstance(seq, str) else "".join(seq)
+        if not text:
+            continue
+        sid = max(sid, 0)
+        if merged and merged[-1][1] == sid:
+            merged[-1] = (merged[-1][0] + text, sid)
+        else:
+            merged.append((text, sid))
+    if merged and merged[-1][1] == 0:
+        text = merged[-1][0].rstrip(" ")
+        if text:
+            merged[-1] = (text, 0)
+        else:
+            merged.pop()
+    if not wrapped:
+        if not merged:
+            return ""
+        if len(merged) == 1 and merged[0][1] == 0:
+            return merged[0][0]
+    text = "".join(t for t, _ in merged)
+    code = "".join([chr(len(t)) + chr(s) for t, s in merged])
+    return (text, code, wrapped, "")
+
+
+def _overlay(screen: GridScreen, y: int, runs: Runs, wrapped: bool) -> None:
+    """Draw a row's runs from column 0 over what a row already holds."""
+    row = screen.rows[y]
+    chars, styles = row.chars, row.styles
+    x = 0
+    for seq, sid in runs:
+        k = len(seq)
+        chars[x : x + k] = seq
+        if sid != PAD:
+            styles[x : x + k] = [sid] * k
+        x += k
+    if x < screen.columns and chars[x] == "":
+        chars[x] = " "
+    if wrapped:
+        row.wrapped = True
+    row.line = None
+    screen.dirty.add(y)
+
+
+def _place(
+    screen: GridScreen,
+    n: int,
+    overlay_at: Callable[[int, int], None],
+    row_at: Callable[[int], Row],
+    entries: Callable[[int, int], list[Entry]],
+    last_width: int,
+) -> None:
+    """Put ``n`` rows below the cursor, scrolling the region as a run of LFs would:
+    ``overlay_at(i, y)`` draws row *i* over screen row *y*, ``row_at(i)`` builds it fresh,
+    ``entries(a, b)`` makes history entries of rows ``a..b-1``."""
+    cols = screen.columns
+    top, bottom = screen.top, screen.bottom
+    y0 = screen.y
+    overlay = min(n, bottom - y0)
+    for i in range(overlay):
+        overlay_at(i, y0 + 1 + i)
+    scrolls = n - overlay
+    if scrolls:
+        height = bottom - top + 1
+        rows = screen.rows
+        fresh_from = max(overlay, n - height)
+        fresh = [row_at(i) for i in range(fresh_from, n)]
+        to_history = top == 0 and not screen.alternate
+        if scrolls >= height:
+            if to_history:
+                screen._push_rows(rows[top : bottom + 1])
+                history = screen.history
+                first = max(overlay, fresh_from - history.limit)
+                history.add_count(first - overlay)
+                history.extend(entries(first, fresh_from))
+            rows[top : bottom + 1] = fresh
+        else:
+            if to_history:
+                screen._push_rows(rows[top : top + scrolls])
+            del rows[top : top + scrolls]
+            at = bottom - scrolls + 1
+            rows[at:at] = fresh
+        if top == 0 and bottom == screen.lines - 1:
+            screen.all_dirty = True
+        else:
+            screen.dirty.update(range(top, bottom + 1))
+    screen.y = min(y0 + n, bottom)
+    if last_width >= cols:
+        screen.x = cols - 1
+        screen.pending = True
+    else:
+        screen.x = last_width
+        screen.pending = False
