@@ -172,6 +172,10 @@ class LocalSessionHandle(SessionHandle):
             return
         self._exited = True
         log.info("session %s (pid %s) exited with %r", self._id, self.pid, status)
+        try:
+            self._session.close()  # the PTY's descriptor; the screen stays readable
+        except OSError as exc:
+            log.debug("close %s: %s", self._id, exc)
         self.exited.emit(status)
 
     def _ask(self, method: str) -> Any:

@@ -143,3 +143,21 @@ def test_a_flood_is_paced(qtbot: Any) -> None:
     qtbot.waitUntil(lambda: bool(screen.exits), timeout=20_000)
     assert "2999" in screen.text()
     assert screen.frames < 300  # far fewer frames than lines of output
+
+
+def test_finished_sessions_leave_no_descriptors_behind(qtbot: Any) -> None:
+    def open_fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    def run_one() -> None:
+        handle = LocalSessionHandle(["sh", "-c", "exit 0"], columns=20, rows=5)
+        screen = Screen(handle)
+        qtbot.waitUntil(lambda: bool(screen.exits), timeout=10_000)
+        handle.deleteLater()
+
+    run_one()
+    before = open_fds()
+    for _ in range(5):
+        run_one()
+    qtbot.wait(50)
+    assert open_fds() <= before
