@@ -333,6 +333,7 @@ class Server(QObject):
         self._expected_uid = security.expected_uid()
         self._status = _Status(started=clock())
         self._tasks: set[asyncio.Future[Any]] = set()
+        self._graveyard: list[Connection] = []
         self.tick_timer = QTimer(self)
         self.tick_timer.setObjectName("ipc-server-tick")
         self.tick_timer.setInterval(int(self.limits.tick_interval * 1000))
@@ -516,15 +517,15 @@ class Server(QObject):
         self._release(client.connection)
         self._update_busy()
 
-    @staticmethod
-    def _release(connection: Connection) -> None:
-        # Break the signal links (their lambdas hold the client) and hand the closed
-        # connection to Python's refcounting: it goes when the last ServerClient reference
-        # does. deleteLater() here crashed PySide6 6.12 a test later (segfault in the
-        # deferred delete), so it is not used.
+    def _release(self, connection: Connection) -> None:
+        # Break the signal links (their lambdas hold the client) and let Python free the
+        # closed connection -- but not now: we are inside its socket's disconnected()
+        # emission, and freeing the socket there corrupts the heap. It waits in
+        # ``_graveyard`` until the next tick. (deleteLater() crashed PySide6 6.12 too.)
         for signal in (connection.packet_received, connection.closed, connection.drained):
             disconnect_all(signal)
         connection.setParent(None)
+        self._graveyard.append(connection)
 
     def _forget(self, client: ServerClient) -> None:
         try:
@@ -704,6 +705,7 @@ class Server(QObject):
         """Check every deadline against the clock (the ``ipc-server-tick`` timer)."""
         now = self.clock()
         limits = self.limits
+        self._graveyard.clear()
         for client in list(self._clients.values()):
             if client.state is ClientState.HANDSHAKE:
                 if now - client.accepted_at >= limits.handshake_timeout:

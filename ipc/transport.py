@@ -93,10 +93,10 @@ class Channel(Protocol):
     ``Connection`` is the real one; a fake needs the same signals and methods.
     """
 
-    packet_received: Signal
-    closed: Signal
-    error: Signal
-    connected: Signal
+    packet_received: SignalInstance
+    closed: SignalInstance
+    error: SignalInstance
+    connected: SignalInstance
 
     def connect_to(self, name: str) -> None: ...
     def send(self, packet: Packet) -> bool: ...

@@ -134,9 +134,6 @@ def _idle(name: str, token: str) -> None:
         time.sleep(1)
 
 
-if __name__ == "__main__":
-    command, *args = sys.argv[1:]
-    {"serve": _serve, "idle": _idle}[command](*args)
 
 
 class RawPeer:
@@ -214,3 +211,25 @@ class RawPeer:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def _client(name: str, token: str) -> None:
+    """A real ipc.client.Client that connects and then just stays (it answers pings)."""
+    from PySide6.QtCore import QCoreApplication
+
+    from ipc.client import Client
+
+    app = QCoreApplication([])
+    client = Client(name, token=token, kind="gui")
+    client.connected.connect(lambda: print("connected", flush=True))
+    client.disconnected.connect(app.quit)
+    client.open()
+    app.exec()
+
+
+COMMANDS = {"serve": _serve, "idle": _idle, "client": _client}
+
+
+if __name__ == "__main__":
+    command, *args = sys.argv[1:]
+    COMMANDS[command](*args)
