@@ -56,7 +56,9 @@ if str(ROOT) not in sys.path:
 
 from app.worker.store import SessionRecord, Store  # noqa: E402
 from terminal.emulator import Emulator  # noqa: E402
-from terminal.frames import Line, Style  # noqa: E402
+from terminal.frames import HISTORY_TAIL_LIMIT, Line, Style  # noqa: E402
+
+__all__ = ["HISTORY_TAIL_LIMIT", "Emulator", "HistoryReader", "main", "make_corpus", "token"]
 
 MB = 1_000_000
 KIB = 1024
@@ -170,6 +172,14 @@ class HistoryReader:
         self.next_number = total
         return first, lines
 
+    def screen(self) -> tuple[int, list[Line]]:
+        """(number of screen row 0, the screen rows) for ``Store.save_screen``."""
+        emu = self.emu
+        total = emu.history_total
+        if self.has_history_lines:
+            return total, [line for _, line in emu.history_lines(total, ROWS)]
+        return total, [Line(((text.rstrip(), 0),)) for text in emu.display]
+
 
 def _db_bytes(path: Path) -> dict[str, int]:
     sizes = {
@@ -230,8 +240,7 @@ def run_store(
                 appends += 1
                 lines_recorded += len(lines)
             if k % screen_every == 0 or k == len(pieces):
-                total = emu.history_total
-                screen = [line for _, line in emu.history_lines(total, ROWS)]
+                total, screen = reader.screen()
                 store.save_screen(SESSION, total, screen, reader.new_styles())
                 screens += 1
             in_calls += time.perf_counter() - t0

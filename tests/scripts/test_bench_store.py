@@ -139,3 +139,34 @@ def test_a_failure_is_reported_and_the_exit_status_is_still_zero(
     data = json.loads(out.read_text())
     assert data["meets_target"] is False and data["corpora"] == {}
     assert any("no emulator today" in e for e in data["errors"])
+
+
+def _fed(history: int, lines: int) -> bench_store.HistoryReader:
+    emu = bench_store.Emulator(80, 24, history=history)
+    reader = bench_store.HistoryReader(emu)
+    emu.feed("".join(bench_store.plain_line(i) + "\r\n" for i in range(lines)).encode())
+    return reader
+
+
+def test_lines_that_left_history_before_they_were_read_are_counted_as_lost() -> None:
+    reader = _fed(history=100, lines=600)
+    first, lines = reader.take()
+    total = reader.emu.history_total
+    assert total == 600 - 23
+    assert (first, len(lines)) == (total - 100, 100)
+    assert reader.lost == total - 100
+    assert bench_store.token(first) in lines[0].text
+    assert reader.take() == (total, [])  # nothing new: nothing read, nothing lost
+
+
+def test_without_history_lines_the_frame_tail_is_used_and_its_bound_counted() -> None:
+    reader = _fed(history=10_000, lines=1500)
+    reader.has_history_lines = False
+    first, lines = reader.take()
+    total = reader.emu.history_total
+    assert len(lines) == bench_store.HISTORY_TAIL_LIMIT  # what a frame carries at most
+    assert first == total - len(lines) and reader.lost == first
+    assert bench_store.token(total - 1) in lines[-1].text
+    number, screen = reader.screen()
+    assert number == total and len(screen) == 24
+    assert bench_store.token(total) in screen[0].text
