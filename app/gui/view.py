@@ -225,6 +225,12 @@ class TerminalView(QWidget):
         self._font_size = settings.font_size
         self._configure_look()
 
+    def grid_origin(self) -> QPointF:
+        """Top-left of cell (0, 0), on a whole device pixel so no edge is blurred."""
+        area = self.contentsRect()
+        dpr = self.painter.dpr
+        return QPointF(round(area.left() * dpr) / dpr, round(area.top() * dpr) / dpr)
+
     def cell_size(self) -> QSizeF:
         m = self.painter.metrics
         return QSizeF(m.width, m.height)
@@ -345,8 +351,7 @@ class TerminalView(QWidget):
 
     def _row_rect(self, row: int) -> QRect:
         m = self.painter.metrics
-        area = self.contentsRect()
-        top = area.top() + row * m.height
+        top = self.grid_origin().y() + row * m.height
         return QRect(0, math.floor(top), self.width(), math.ceil(m.height) + 1)
 
     # -- scrolling ------------------------------------------------------------------------
@@ -414,8 +419,8 @@ class TerminalView(QWidget):
         pal = self.palette_
         p.fillRect(rect, pal.background)
         m = self.painter.metrics
-        area = self.contentsRect()
-        ox, oy = float(area.left()), float(area.top())
+        origin = self.grid_origin()
+        ox, oy = origin.x(), origin.y()
         _columns, rows = self._grid
         first = max(int((rect.top() - oy) / m.height), 0)
         last = min(int((rect.bottom() - oy) / m.height), rows - 1)
@@ -679,10 +684,10 @@ class TerminalView(QWidget):
         """The cursor's cell in widget coordinates (where input methods put their popup)."""
         r = self.replica
         m = self.painter.metrics
-        area = self.contentsRect()
+        origin = self.grid_origin()
         row = r.history_total + r.cursor.y - self.top_number()
         return QRectF(
-            area.left() + r.cursor.x * m.width, area.top() + row * m.height, m.width, m.height
+            origin.x() + r.cursor.x * m.width, origin.y() + row * m.height, m.width, m.height
         ).toAlignedRect()
 
     def focusInEvent(self, event: QFocusEvent) -> None:
@@ -766,8 +771,8 @@ class TerminalView(QWidget):
     def _cell(self, pos: QPointF | QPoint) -> tuple[int, int, int]:
         """(row, column, nearest column boundary) under ``pos``, clamped to the grid."""
         m = self.painter.metrics
-        area = self.contentsRect()
-        x, y = pos.x() - area.left(), pos.y() - area.top()
+        origin = self.grid_origin()
+        x, y = pos.x() - origin.x(), pos.y() - origin.y()
         columns, rows = self._grid
         row = min(max(math.floor(y / m.height), 0), rows - 1)
         col = min(max(math.floor(x / m.width), 0), columns - 1)
@@ -1033,10 +1038,10 @@ class TerminalView(QWidget):
 
     def accessible_character_rect(self, offset: int) -> QRect:
         m = self.painter.metrics
-        area = self.contentsRect()
+        origin = self.grid_origin()
         for row, text in enumerate(self._visible_lines()):
             if offset <= len(text):
-                return QRectF(area.left() + offset * m.width, area.top() + row * m.height,
+                return QRectF(origin.x() + offset * m.width, origin.y() + row * m.height,
                               m.width, m.height).toAlignedRect()
             offset -= len(text) + 1
         return QRect()
