@@ -10,12 +10,13 @@ when one of them is busy; a tab whose program exits closes by itself unless it i
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QFontMetricsF, QKeySequence
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QFontMetricsF, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_TITLE)
         self._state = state
         self._closing = False
+        self._wanted_grid: tuple[int, int] | None = None
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -302,32 +304,47 @@ class MainWindow(QMainWindow):
                 return
 
     def _size_for(self, page: TabPage, columns: int, rows: int) -> None:
-        """Size the window so the first view shows ``columns`` x ``rows`` cells."""
-        view = page.view
-        cell = getattr(view, "cell_size", None)
-        if callable(cell):
-            size = cell()
-            width, height = float(size.width()), float(size.height())
-        else:
-            settings = self._state.view_settings()
-            from PySide6.QtGui import QFont
+        """Size the window so the first view shows ``columns`` x ``rows`` cells.
 
-            font = QFont(getattr(settings, "font_family", "monospace"))
-            font.setPointSizeF(float(getattr(settings, "font_size", 11)))
-            metrics = QFontMetricsF(font)
-            width, height = metrics.horizontalAdvance("M"), metrics.height()
-        self.resize(self._chrome_size(page, int(columns * width + 0.999),
-                                      int(rows * height + 0.999)))
-
-    def _chrome_size(self, page: TabPage, width: int, height: int) -> Any:
-        # What the window adds around the view: tab bar, banner, the view's own margins.
-        from PySide6.QtCore import QSize
-
-        self.ensurePolished()
-        extra_w, extra_h = 0, self.tabs.tabBar().sizeHint().height()
-        view = page.view
-        if view is not None:
-            margins = view.contentsMargins()
+        A first estimate now (cell size times the grid plus the tab bar); the exact
+        correction once the window is shown and laid out (``_fit_grid``), when the
+        frame, the banner and the style's margins are known.
+        """
+        self._wanted_grid = (columns, rows)
+        width, height = self._cell_size(page)
+        extra_h = self.tabs.tabBar().sizeHint().height()
+        extra_w = 0
+        if page.view is not None:
+            margins = page.view.contentsMargins()
             extra_w += margins.left() + margins.right()
             extra_h += margins.top() + margins.bottom()
-        return QSize(width + extra_w, height + extra_h)
+        self.resize(math.ceil(columns * width) + extra_w, math.ceil(rows * height) + extra_h)
+
+    def _cell_size(self, page: TabPage) -> tuple[float, float]:
+        cell = getattr(page.view, "cell_size", None)
+        if callable(cell):
+            size = cell()
+            return float(size.width()), float(size.height())
+        settings = self._state.view_settings()
+        font = QFont(getattr(settings, "font_family", "monospace"))
+        font.setPointSizeF(float(getattr(settings, "font_size", 11)))
+        metrics = QFontMetricsF(font)
+        return metrics.horizontalAdvance("M"), metrics.height()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._wanted_grid is not None:
+            QTimer.singleShot(0, self._fit_grid)
+
+    def _fit_grid(self) -> None:
+        wanted, self._wanted_grid = self._wanted_grid, None
+        page = self.current_page()
+        if wanted is None or page is None or page.view is None:
+            return
+        columns, rows = wanted
+        width, height = self._cell_size(page)
+        area = page.view.contentsRect()
+        grow_w = math.ceil(columns * width) - area.width()
+        grow_h = math.ceil(rows * height) - area.height()
+        if grow_w or grow_h:
+            self.resize(self.width() + grow_w, self.height() + grow_h)

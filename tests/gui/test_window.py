@@ -314,10 +314,17 @@ def test_bell_marks_the_window_urgent(qtbot: Any, states: list[AppState]) -> Non
     qtbot.waitUntil(lambda: alerts == [window], timeout=TIMEOUT)
 
 
-def test_geometry_sizes_the_first_window(qtbot: Any, states: list[AppState]) -> None:
-    window = open_window(qtbot, make_state(states), Launch(columns=60, rows=12))
+@pytest.mark.parametrize("warnings", [[], ["a warning banner takes room too"]])
+def test_geometry_sizes_the_first_window(
+    qtbot: Any, states: list[AppState], warnings: list[str]
+) -> None:
+    loaded = sh_config()
+    state = make_state(states, LoadResult(loaded.config, warnings))
+    window = open_window(qtbot, state, Launch(columns=60, rows=12))
+    assert window.banner.isVisible() == bool(warnings)
     view = view_of(window.pages()[0])
     qtbot.waitUntil(lambda: view.grid_size() == (60, 12), timeout=TIMEOUT)
+    assert window.pages()[0].handle is not None
 
 
 def test_key_bindings_work_while_the_terminal_has_the_focus(
