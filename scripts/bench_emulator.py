@@ -223,10 +223,22 @@ def emberterm_mbps(data: bytes, columns: int, rows: int, chunk: int, runs: int) 
     return len(data) / MB / statistics.median(times)
 
 
+class PyteScreen(pyte.Screen):  # type: ignore[misc]
+    """Plain ``pyte.Screen`` with one crash fixed, so it can replay real programs.
+
+    pyte 0.8.2 passes ``private=True`` to SGR for ``CSI ? 4 m`` (XTQMODKEYS, which vim
+    sends) and raises TypeError, which kills its parser. The fix costs nothing per byte.
+    """
+
+    def select_graphic_rendition(self, *attrs: int, private: bool = False) -> None:
+        if not private:
+            super().select_graphic_rendition(*attrs)
+
+
 def pyte_mbps(data: bytes, columns: int, rows: int, chunk: int, runs: int) -> float:
     times = []
     for _ in range(runs):
-        stream = pyte.ByteStream(pyte.Screen(columns, rows))
+        stream = pyte.ByteStream(PyteScreen(columns, rows))
         times.append(_time_feed(stream.feed, data, chunk))
     return len(data) / MB / statistics.median(times)
 
@@ -399,13 +411,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if not data:
             print(f"  {name}: no data (no golden recordings?)")
             continue
-        if name == "golden":
-            data = data[: max(size, len(data))]
         slice_ = data[:pyte_size]
         for columns, rows in SIZES:
             for chunk in CHUNKS:
                 ours = emberterm_mbps(data, columns, rows, chunk, runs)
-                theirs = pyte_mbps(slice_, columns, rows, chunk, runs)
+                try:
+                    theirs: float | None = pyte_mbps(slice_, columns, rows, chunk, runs)
+                except Exception as exc:  # pyte's own bugs must not hide our numbers
+                    theirs = None
+                    print(f"  pyte failed on {name}: {exc!r}", flush=True)
                 target = (
                     THROUGHPUT_TARGETS[name]
                     if (columns, rows, chunk) == (80, 24, 64 * KIB)
@@ -420,7 +434,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         "bytes": len(data),
                         "pyte_bytes": len(slice_),
                         "emberterm_mbps": round(ours, 3),
-                        "pyte_mbps": round(theirs, 3),
+                        "pyte_mbps": None if theirs is None else round(theirs, 3),
                         "ratio": round(ours / theirs, 2) if theirs else None,
                         "target_mbps": target,
                         "pass": None if target is None else ours >= target,
@@ -428,7 +442,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 )
                 print(
                     f"  {name:8s} {columns}x{rows} chunk {chunk // KIB:2d} KiB: "
-                    f"{ours:7.2f} MB/s (pyte {theirs:5.2f})",
+                    f"{ours:7.2f} MB/s (pyte {theirs or 0:5.2f})",
                     flush=True,
                 )
     scaling = []
@@ -480,7 +494,8 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     rows = []
     for r in results["throughput"]:
         what = f"{r['corpus']} {r['columns']}x{r['rows']} {r['chunk'] // KIB}KiB"
-        value = f"{r['emberterm_mbps']:.2f} MB/s  pyte {r['pyte_mbps']:.2f}  x{r['ratio']}"
+        pyte_part = "pyte failed" if r["pyte_mbps"] is None else f"pyte {r['pyte_mbps']:.2f}"
+        value = f"{r['emberterm_mbps']:.2f} MB/s  {pyte_part}  x{r['ratio']}"
         target = f">= {r['target_mbps']:g} MB/s" if r["target_mbps"] else ""
         rows.append((what, value, target, verdict(r["pass"])))
     for s in results["size_scaling"]:
