@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--session")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("forget", help="remove transcripts for good")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--session")
+    which.add_argument("--all", action="store_true")
     return parser
 
 
@@ -173,6 +178,10 @@ def run(args: argparse.Namespace, out: Any) -> int:
                 state = "live" if hit.get("live") else "ended"
                 print(f"{hit['session']}:{hit['line']} ({state}) {hit['text'].rstrip()}",
                       file=out)
+        elif args.command == "forget":
+            got = client.call(MsgType.FORGET, {"session": None if args.all else args.session},
+                              timeout=120.0)
+            print(f"forgot {got['chunks']} transcript chunks", file=out)
     return EXIT_OK
 
 

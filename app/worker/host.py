@@ -148,12 +148,17 @@ class SessionHost(QObject):
         window: int = 0,
         tab: int = 0,
     ) -> Hosted:
-        """Start a program; raises ``terminal.pty.PtyError`` (clear message) if it cannot."""
+        """Start a program; raises ``terminal.pty.PtyError`` (clear message) if it cannot.
+
+        ``env`` adds to the worker's environment; ``EMBERTERM_SESSION`` tells programs in
+        the session (``emberterm cli``) which session they run in.
+        """
+        sid = uuid.uuid4().hex[:16]
+        child_env = {**os.environ, **(env or {}), "EMBERTERM_SESSION": sid}
         session = self._session_factory(
-            list(argv) if argv else None, cwd=cwd, env=env, cols=columns, rows=rows,
+            list(argv) if argv else None, cwd=cwd, env=child_env, cols=columns, rows=rows,
             history=self.history, read_budget=READ_BUDGET,
         )
-        sid = uuid.uuid4().hex[:16]
         driver = SessionDriver(session, max_fps=self.max_fps, parent=self)
         hosted = Hosted(
             id=sid, session=session, driver=driver, state=ScreenState(columns, rows),

@@ -202,6 +202,15 @@ class WorkerService(QObject):
             for h in hits
         ]}
 
+    def on_layout_set(self, client: ServerClient, p: dict[str, Any]) -> dict[str, Any]:
+        self.host.set_layout({sid: (window, tab) for sid, window, tab in p["placements"]})
+        return {}
+
+    def on_forget(self, client: ServerClient, p: dict[str, Any]) -> dict[str, Any]:
+        if self.store is None:
+            return {"chunks": 0}
+        return {"chunks": self.store.forget(p["session"])}
+
     def on_status(self, client: ServerClient, p: dict[str, Any]) -> dict[str, Any]:
         status: dict[str, Any] = {
             "pid": os.getpid(),
