@@ -99,7 +99,7 @@ class TerminalAccessible(QAccessibleWidget):
             return self._view.windowTitle() or "Terminal"
         return super().text(kind)
 
-    def interface_cast(self, kind: QAccessible.InterfaceType) -> object:
+    def interface_cast(self, kind: QAccessible.InterfaceType) -> object:  # type: ignore[override]
         if kind == QAccessible.InterfaceType.TextInterface:
             return self._text_interface
         return super().interface_cast(kind)

@@ -96,12 +96,13 @@ def translate(
         qt_key = Qt.Key(key)
     except ValueError:
         qt_key = None
-    if qt_key in MODIFIER_KEYS:
-        return None
-    if qt_mods & Qt.KeyboardModifier.KeypadModifier and qt_key in QT_KEYPAD:
-        return QT_KEYPAD[qt_key], mods
-    if qt_key in QT_KEYS:
-        return QT_KEYS[qt_key], mods
+    if qt_key is not None:
+        if qt_key in MODIFIER_KEYS:
+            return None
+        if qt_mods & Qt.KeyboardModifier.KeypadModifier and qt_key in QT_KEYPAD:
+            return QT_KEYPAD[qt_key], mods
+        if qt_key in QT_KEYS:
+            return QT_KEYS[qt_key], mods
     char = _character(key, mods, text)
     if char is None:
         return None

@@ -2,7 +2,7 @@
 
 HOT PATH: ``RowPainter.paint_row`` runs for every damaged row of every frame (up to 60
 frames a second under a flood, times the rows that changed). Keep it allocation-light:
-styles resolve once into a cached ``_Look``; an ASCII run is one ``drawText``; only
+styles resolve once into a cached ``Look``; an ASCII run is one ``drawText``; only
 wide, zero-width or fallback-font characters are placed one by one. Change it only with
 a benchmark number before and after (``tests/gui/test_painter.py::test_paint_speed``
 prints one).
@@ -82,7 +82,7 @@ def grid_font(family: str, size: float, *, bold: bool = False, italic: bool = Fa
 
 
 @dataclass(slots=True)
-class _Look:
+class Look:
     """A style resolved against the palette: what paint_row needs, computed once."""
 
     fg: QColor
@@ -118,16 +118,16 @@ class RowPainter:
                 self.metrics.width - fm.horizontalAdvance("M"),
             )
             self._fm.append(QFontMetricsF(font))
-        self._looks: dict[Style, _Look] = {}
+        self._looks: dict[Style, Look] = {}
 
     # -- styles -----------------------------------------------------------------------
-    def look(self, style: Style) -> _Look:
+    def look(self, style: Style) -> Look:
         found = self._looks.get(style)
         if found is None:
             found = self._looks[style] = self._resolve(style)
         return found
 
-    def _resolve(self, style: Style) -> _Look:
+    def _resolve(self, style: Style) -> Look:
         pal = self.palette
         attrs = style.attrs
         fg_value = style.fg
@@ -140,7 +140,7 @@ class RowPainter:
         if attrs & Attr.DIM:
             fg = _mix(fg, bg or pal.background, 0.5)
         font = (1 if attrs & Attr.BOLD else 0) | (2 if attrs & Attr.ITALIC else 0)
-        return _Look(
+        return Look(
             fg=fg,
             bg=bg,
             font=font,
@@ -177,7 +177,7 @@ class RowPainter:
         (already filled by the caller)."""
         m = self.metrics
         cw, ch = m.width, m.height
-        placed: list[tuple[int, str, _Look]] = []
+        placed: list[tuple[int, str, Look]] = []
         col = 0
         for text, sid in line.runs:
             look = self.look(styles.get(sid) or Style())
@@ -261,7 +261,7 @@ class RowPainter:
         if batch:
             p.drawText(QPointF(x0 + col * self.metrics.width, baseline), "".join(batch))
 
-    def _decorate(self, p: QPainter, x: float, y: float, cells: int, look: _Look) -> None:
+    def _decorate(self, p: QPainter, x: float, y: float, cells: int, look: Look) -> None:
         m = self.metrics
         width = cells * m.width
         lw = m.line_width
@@ -317,7 +317,7 @@ class RowPainter:
         shape: str,
         focused: bool,
         cluster: str,
-        look: _Look | None,
+        look: Look | None,
     ) -> None:
         """The cursor at cell ``(x, y)``: a block with the text redrawn in the cursor
         text colour, an underline or a bar; an outline when the view has no focus."""

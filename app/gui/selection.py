@@ -57,7 +57,7 @@ def index_columns(text: str) -> list[int]:
     """The column of each character index of ``text``, plus one entry for the end."""
     if text.isascii():
         return list(range(len(text) + 1))
-    result = []
+    result: list[int] = []
     col = 0
     last_start = 0
     for ch in text:

@@ -39,6 +39,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QResizeEvent,
+    QShowEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QApplication, QCheckBox, QMessageBox, QScrollBar, QWidget
@@ -48,7 +49,7 @@ from app.gui.backend import SessionHandle
 from app.gui.colors import Palette, load_scheme_or_default
 from app.gui.find import FindBar, Match, compile_pattern, find_matches
 from app.gui.links import LinkSpan, link_at, open_with_desktop, safe_to_open
-from app.gui.painter import Overlay, RowPainter
+from app.gui.painter import Look, Overlay, RowPainter
 from app.gui.selection import (
     Mode,
     Selection,
@@ -273,7 +274,7 @@ class TerminalView(QWidget):
         self._layout_children()
         self._update_grid()
 
-    def showEvent(self, event: QEvent) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self._update_grid()
         self._shown_once = True
@@ -512,7 +513,7 @@ class TerminalView(QWidget):
             cluster, cells, look = self._cell_under(line, cursor.x)
         self.painter.paint_cursor(p, x, y, cells, shape, focused, cluster, look)
 
-    def _cell_under(self, line: Line, column: int) -> tuple[str, int, object]:
+    def _cell_under(self, line: Line, column: int) -> tuple[str, int, Look | None]:
         col = 0
         for text, sid in line.runs:
             clusters, cols = cells_of(text)
@@ -944,9 +945,15 @@ class TerminalView(QWidget):
         self._layout_children()
         self.find_bar.open_bar(self.selected_text().split("\n")[0])
 
-    def find(self, text: str, *, case_sensitive: bool = False, regex: bool = False) -> int:
+    def find(  # type: ignore[override]
+        self, text: str | None = None, *, case_sensitive: bool = False, regex: bool = False
+    ) -> int:
         """Search for ``text``, highlight every match and go to the newest; returns the
-        number of matches."""
+        number of matches. Without ``text``, open the find bar (the window's "find"
+        action calls ``find()``). Shadows the static ``QWidget.find(window_id)``."""
+        if text is None:
+            self.show_find()
+            return len(self.matches)
         self._find_query = (text, case_sensitive, regex)
         self._refresh_find(jump=True)
         return len(self.matches)

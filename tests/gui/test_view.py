@@ -380,6 +380,17 @@ def test_osc52_sets_the_clipboard(env: Env) -> None:
     assert QGuiApplication.clipboard().text() == "from the program"
 
 
+def test_find_without_text_opens_the_bar(env: Env) -> None:
+    # The window's "find" action calls view.find() (shadowing QWidget.find, a static).
+    env.screen(["abc abc"])
+    env.view.find()
+    assert env.view.find_bar.isVisible()
+    QTest.keyClicks(env.view.find_bar.edit, "abc")
+    assert len(env.view.matches) == 2
+    QTest.keyClick(env.view.find_bar.edit, Qt.Key.Key_Escape)
+    assert not env.view.find_bar.isVisible() and env.view.matches == []
+
+
 def test_title_signal(env: Env) -> None:
     titles: list[str] = []
     env.view.title_changed.connect(titles.append)
