@@ -13,6 +13,7 @@ store's full-text search, issue 13).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -57,11 +58,10 @@ def compile_pattern(text: str, *, case_sensitive: bool, regex: bool) -> re.Patte
 
 def _logical_lines(replica: ScreenReplica) -> Iterator[list[tuple[int, Line]]]:
     group: list[tuple[int, Line]] = []
-    last = replica.history_total + replica.rows
-    for number, line in replica.iter_lines(replica.first_held_number, last):
-        if group and group[-1][0] != number - 1:
-            yield group
-            group = []
+    # Walked in order rather than by number: indexing the history deque is not O(1).
+    numbered = enumerate(itertools.chain(replica.history, replica.lines),
+                         start=replica.first_held_number)
+    for number, line in numbered:
         group.append((number, line))
         if not line.wrapped:
             yield group
