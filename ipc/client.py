@@ -60,7 +60,7 @@ from ipc.messages import (
     notification,
     request,
 )
-from ipc.transport import Channel, Connection, emit
+from ipc.transport import Channel, Connection, disconnect_all, emit
 
 __all__ = ["Client", "ClientState"]
 
@@ -190,6 +190,7 @@ class Client(QObject):
         if channel is not None:
             self._channel = None
             channel.close()
+            self._retire(channel)
         self.deadline_timer.stop()
         was_up = self._state is not ClientState.DISCONNECTED
         self._set_state(ClientState.CLOSED)
@@ -240,11 +241,23 @@ class Client(QObject):
         channel, self._channel = self._channel, None
         if channel is not None:
             channel.close()
+            self._retire(channel)
         self._fail_all(err)
         self.deadline_timer.stop()
         if self._state is not ClientState.DISCONNECTED:
             self._set_state(ClientState.DISCONNECTED)
             emit(self.disconnected)
+
+    def _retire(self, channel: Channel) -> None:
+        # Its signals' lambdas hold the channel, so it would live for ever; cut them from
+        # the event loop, not now: we may be inside one of its socket's emissions, and
+        # freeing the socket there corrupts the heap (see ipc.server._release).
+        def cut() -> None:
+            for signal in (channel.packet_received, channel.closed, channel.error,
+                           channel.connected):
+                disconnect_all(signal)
+
+        QTimer.singleShot(0, cut)
 
     # -- calling ------------------------------------------------------------------------
     def call_cb(

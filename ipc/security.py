@@ -13,7 +13,8 @@ Three layers keep other users out, each enough on its own where the OS provides 
 Stale sockets and racing starts: ``probe`` tells a live server from a file left by a
 crash (connect refused) or no file at all; ``listen_lock`` (``fcntl.flock`` on a lock file)
 serialises check-remove-listen so two servers starting at once end with exactly one
-listening. On Windows a pipe name is exclusive to its first server; the lock is a no-op.
+listening. On Windows there is no stale file (a pipe lives as long as its server), and
+the lock is taken with ``msvcrt.locking`` (code path present, not verified).
 
 What it does not do: no Qt event loop, no handshake logic (``ipc.server`` does that), no
 ``app.paths`` (paths come in as arguments; ``ipc`` may not import ``app``).
@@ -210,20 +211,39 @@ def probe_pipe(name: str, *, timeout: float = 1.0) -> SocketState:  # pragma: no
 
 
 @contextlib.contextmanager
-def listen_lock(path: Path | None) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``path`` (created 0600) for the block.
+def listen_lock(path: Path | None, *, timeout: float = 10.0) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created 0600) for the block.
 
-    The kernel drops the lock when the holder dies, so a crash never leaves it held.
-    A no-op on Windows or when ``path`` is None.
+    POSIX: ``fcntl.flock``; the kernel drops it when the holder dies, so a crash never
+    leaves it held. Windows: ``msvcrt.locking`` on the first byte, retried until
+    ``timeout`` (not verified on Windows). A no-op when ``path`` is None.
     """
-    if path is None or not _POSIX:
+    if path is None:
         yield
         return
-    import fcntl
-
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        if _POSIX:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        else:  # pragma: no cover - Windows
+            _lock_windows(fd, timeout)
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def _lock_windows(fd: int, timeout: float) -> None:  # pragma: no cover - Windows
+    import msvcrt
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)

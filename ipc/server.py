@@ -350,7 +350,7 @@ class Server(QObject):
         lock = self._lock_path
         if lock is None and security.expected_uid() is not None:
             lock = Path(self.name + ".lock")
-        if lock is not None:
+        if security.expected_uid() is not None:
             security.check_private_dir(Path(self.name).parent)
         with security.listen_lock(lock):
             found = security.probe(self.name)

@@ -326,3 +326,15 @@ def test_handshake_timeout_on_the_client(qtbot: QtBot) -> None:
     finally:
         client.close()
         listener.close()
+
+
+def test_open_again_after_a_loss_reconnects(rig: Rig, qtbot: QtBot) -> None:
+    rig.open()
+    with qtbot.waitSignal(rig.client.disconnected, timeout=3000):
+        rig.server.drop(rig.server.clients[0], "test")
+    qtbot.wait(10)  # the old channel's links are cut from the event loop
+    rig.open()
+    out = rig.cb(MsgType.STATUS, {})
+    qtbot.waitUntil(lambda: out != [], timeout=3000)
+    assert out[0]["echo"] is True
+    assert len(rig.server.clients) == 1
