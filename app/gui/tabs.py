@@ -18,7 +18,8 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QTabBar, QTabWidget, QVBoxLayout, QWidget
 
 from app.gui.backend import SessionHandle
@@ -75,12 +76,21 @@ class TabPage(QWidget):
         self._program_title = ""
         self._foreground = ""
         self._shutting_down = False
+        # The view's size in pixels the window is fitted to (``--geometry``), if any.
+        self.wanted_view_size: QSize | None = None
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         self.notice_label = _status_label("notice")
+        # Floats over the view's bottom-right corner rather than taking a row from it:
+        # a held tab keeps the size its program last saw, and no resize overlay flashes.
         self.status_label = _status_label("exitStatus")
+        self.status_label.setParent(self)
+        self.status_label.setStyleSheet(
+            "#exitStatus { background: rgba(40, 40, 40, 220); color: #f0f0f0;"
+            " border-radius: 3px; }"
+        )
         if view is not None:
             layout.addWidget(view, 1)
             self.setFocusProxy(view)
@@ -91,9 +101,8 @@ class TabPage(QWidget):
             self.error_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             layout.addWidget(self.error_label, 1)
-            self._initial_title = initial_title or "error"
+            self._initial_title = initial_title or self._program or "error"
         layout.addWidget(self.notice_label)
-        layout.addWidget(self.status_label)
 
         self._poll = QTimer(self)
         self._poll.setObjectName("title_poll")
@@ -157,6 +166,26 @@ class TabPage(QWidget):
                 pass
             self.handle.close()
 
+    def sizeHint(self) -> QSize:
+        if self.wanted_view_size is None or self.view is None:
+            return super().sizeHint()
+        hint = QSize(self.wanted_view_size)
+        if not self.notice_label.isHidden():
+            hint.setHeight(hint.height() + self.notice_label.sizeHint().height())
+        return hint
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_status()
+
+    def _place_status(self) -> None:
+        label = self.status_label
+        label.adjustSize()
+        # Clear of the view's scrollbar on the right.
+        inset = 4 + (self.view.contentsMargins().right() if self.view is not None else 0)
+        label.move(max(0, self.width() - label.width() - inset),
+                   max(0, self.height() - label.height() - 4))
+
     # -- the handle's signals --------------------------------------------------------
     def _on_frame(self, frame: Any) -> None:
         changed = False
@@ -191,7 +220,9 @@ class TabPage(QWidget):
         log.info("tab program %r exited with %r", self.title(), status)
         if self.hold:
             self.status_label.setText(exit_message(self.exit_status))
+            self._place_status()
             self.status_label.show()
+            self.status_label.raise_()
             self.title_changed.emit()
         else:
             self.finished.emit()

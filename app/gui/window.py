@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QFont, QFontMetricsF, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -248,6 +248,7 @@ class MainWindow(QMainWindow):
 
     def show_warnings(self, messages: Sequence[str]) -> None:
         self.banner.show_messages(messages)
+        self.fit()
 
     def apply_config(self, config: Config) -> None:
         """Key bindings and view settings from ``config`` (at start and on every reload)."""
@@ -306,19 +307,29 @@ class MainWindow(QMainWindow):
     def _size_for(self, page: TabPage, columns: int, rows: int) -> None:
         """Size the window so the first view shows ``columns`` x ``rows`` cells.
 
-        A first estimate now (cell size times the grid plus the tab bar); the exact
-        correction once the window is shown and laid out (``_fit_grid``), when the
-        frame, the banner and the style's margins are known.
+        The page asks for exactly that view size (its ``sizeHint``), so the window's own
+        size hint adds the tab bar, the banner and the style's margins; ``fit`` applies it
+        before the window is shown (no resize, no size overlay after). Once shown, a last
+        correction (``_fit_grid``) covers what hints cannot know.
         """
         self._wanted_grid = (columns, rows)
-        width, height = self._cell_size(page)
-        extra_h = self.tabs.tabBar().sizeHint().height()
-        extra_w = 0
         if page.view is not None:
+            width, height = self._cell_size(page)
             margins = page.view.contentsMargins()
-            extra_w += margins.left() + margins.right()
-            extra_h += margins.top() + margins.bottom()
-        self.resize(math.ceil(columns * width) + extra_w, math.ceil(rows * height) + extra_h)
+            page.wanted_view_size = QSize(
+                math.ceil(columns * width) + margins.left() + margins.right(),
+                math.ceil(rows * height) + margins.top() + margins.bottom(),
+            )
+        self.fit()
+
+    def fit(self) -> None:
+        """Resize to the size hint while not yet shown (after the banner changed)."""
+        if not self.isVisible() and self._wanted_grid is not None:
+            # The central widget is all there is (no menus, tool or status bars). Its
+            # layout caches hints until a posted layout request, so drop the cache.
+            central = self.centralWidget()
+            central.layout().invalidate()
+            self.resize(central.sizeHint())
 
     def _cell_size(self, page: TabPage) -> tuple[float, float]:
         cell = getattr(page.view, "cell_size", None)
