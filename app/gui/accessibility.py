@@ -105,6 +105,22 @@ class TerminalAccessible(QAccessibleWidget):
         return super().interface_cast(kind)
 
 
+def offset_of(rows: list[str], row: int, column: int) -> int:
+    """The offset in the newline-joined ``rows`` of ``(row, column)``, clamped to text."""
+    offset = sum(len(text) + 1 for text in rows[: max(row, 0)])
+    current = rows[row] if 0 <= row < len(rows) else ""
+    return offset + min(max(column, 0), len(current))
+
+
+def cell_of(rows: list[str], offset: int) -> tuple[int, int] | None:
+    """The ``(row, column)`` of ``offset`` in the newline-joined ``rows``."""
+    for row, text in enumerate(rows):
+        if offset <= len(text):
+            return row, offset
+        offset -= len(text) + 1
+    return None
+
+
 _installed = False
 
 

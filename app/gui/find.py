@@ -13,6 +13,7 @@ store's full-text search, issue 13).
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from collections.abc import Iterator
@@ -194,3 +195,86 @@ class FindBar(QWidget):
                 self.close_bar()
                 return True
         return super().eventFilter(watched, event)
+
+
+class FindController(QObject):
+    """The matches of the current query over one replica, and which one is current.
+
+    Drives a ``FindBar`` (its count) and tells the view what to show: ``changed`` when
+    the highlights change, ``reveal`` with a ``Match`` the view should scroll to.
+    """
+
+    changed = Signal()
+    reveal = Signal(object)
+
+    def __init__(self, replica: ScreenReplica, bar: FindBar, parent: QObject | None = None):
+        super().__init__(parent)
+        self._replica = replica
+        self._bar = bar
+        self.matches: list[Match] = []
+        self.current: int | None = None
+        self.query: tuple[str, bool, bool] = ("", False, False)
+        bar.search.connect(self.search)
+        bar.next_requested.connect(self.next)
+        bar.previous_requested.connect(self.previous)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.query[0])
+
+    def search(self, text: str, case_sensitive: bool = False, regex: bool = False) -> int:
+        """Search anew and make the newest match current; returns the number found."""
+        self.query = (text, case_sensitive, regex)
+        self.refresh(jump=True)
+        return len(self.matches)
+
+    def refresh(self, jump: bool = False) -> None:
+        """Search again (the screen changed), keeping the current match when it is
+        still there."""
+        text, case_sensitive, regex = self.query
+        pattern = compile_pattern(text, case_sensitive=case_sensitive, regex=regex)
+        previous = self.matches[self.current] if self.current is not None else None
+        self.matches = find_matches(self._replica, pattern) if pattern else []
+        if not self.matches:
+            self.current = None
+        elif jump or previous not in self.matches:
+            self.current = len(self.matches) - 1
+        else:
+            self.current = self.matches.index(previous)
+        self._bar.set_count(self.current, len(self.matches), bool(pattern) or not text)
+        if jump and self.current is not None:
+            self.reveal.emit(self.matches[self.current])
+        self.changed.emit()
+
+    def next(self) -> None:
+        self._step(1)
+
+    def previous(self) -> None:
+        self._step(-1)
+
+    def _step(self, step: int) -> None:
+        if not self.matches:
+            return
+        current = self.current if self.current is not None else -step
+        self.current = (current + step) % len(self.matches)
+        self._bar.set_count(self.current, len(self.matches))
+        self.reveal.emit(self.matches[self.current])
+        self.changed.emit()
+
+    def clear(self) -> None:
+        self.matches = []
+        self.current = None
+        self.query = ("", False, False)
+        self.changed.emit()
+
+    def on_line(self, number: int) -> list[tuple[int, Match]]:
+        """``(index, match)`` for the matches touching line ``number``."""
+        # Matches are in reading order: bisect to the first that could touch ``number``.
+        index = bisect.bisect_left(self.matches, number, key=lambda m: m.end_line)
+        found = []
+        for i in range(index, len(self.matches)):
+            match = self.matches[i]
+            if match.line > number:
+                break
+            found.append((i, match))
+        return found

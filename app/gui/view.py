@@ -47,7 +47,7 @@ from PySide6.QtWidgets import QApplication, QCheckBox, QMessageBox, QScrollBar, 
 from app.gui import accessibility, keymap
 from app.gui.backend import SessionHandle
 from app.gui.colors import Palette, load_scheme_or_default
-from app.gui.find import FindBar, Match, compile_pattern, find_matches
+from app.gui.find import FindBar, FindController, Match
 from app.gui.links import LinkSpan, link_at, open_with_desktop, safe_to_open
 from app.gui.painter import Look, Overlay, RowPainter
 from app.gui.selection import (
@@ -158,9 +158,6 @@ class TerminalView(QWidget):
         self._blink_on = True
         self._flash = False
         self._overlay_text = ""
-        self.matches: list[Match] = []
-        self.current_match: int | None = None
-        self._find_query: tuple[str, bool, bool] = ("", False, False)
 
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self.setAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled, True)
@@ -175,15 +172,15 @@ class TerminalView(QWidget):
         self.scrollbar.valueChanged.connect(self._on_scrollbar)
         self.find_bar = FindBar(self)
         self.find_bar.hide()
-        self.find_bar.search.connect(self._on_find)
-        self.find_bar.next_requested.connect(self.find_next)
-        self.find_bar.previous_requested.connect(self.find_previous)
         self.find_bar.closed.connect(self._on_find_closed)
+        self.finder = FindController(self.replica, self.find_bar, self)
+        self.finder.changed.connect(self.update)
+        self.finder.reveal.connect(self._reveal)
 
         self._blink = self._timer("cursor_blink", self.settings.cursor_blink_ms, self._toggle_blink)
         self._overlay_timer = self._timer("resize_overlay", 1000, self._hide_overlay, True)
         self._bell_timer = self._timer("bell_flash", 120, self._end_flash, True)
-        self._find_timer = self._timer("find_refresh", 150, self._refresh_find, True)
+        self._find_timer = self._timer("find_refresh", 150, self.finder.refresh, True)
 
         self._configure_look()
         accessibility.install()
@@ -327,7 +324,7 @@ class TerminalView(QWidget):
                 self.update(self._row_rect(row))
         if damaged and not self.isVisible():
             self.activity.emit()
-        if self.find_bar.isVisible() and self._find_query[0] and not self._find_timer.isActive():
+        if self.find_bar.isVisible() and self.finder.active and not self._find_timer.isActive():
             self._find_timer.start()
         accessibility.notify_text_changed(self)
 
@@ -453,35 +450,16 @@ class TerminalView(QWidget):
     def _overlays(self, number: int) -> list[Overlay]:
         overlays: list[Overlay] = []
         columns = max(self._grid[0], self.replica.columns)
-        for i, match in self._matches_on(number):
+        for i, match in self.finder.on_line(number):
             span = match.columns_on(number, columns)
             if span:
-                colour = CURRENT_MATCH_COLOUR if i == self.current_match else MATCH_COLOUR
+                colour = CURRENT_MATCH_COLOUR if i == self.finder.current else MATCH_COLOUR
                 overlays.append((span[0], span[1], colour))
         if self.selection is not None:
             span = self.selection.columns_on(number, columns)
             if span:
                 overlays.append((span[0], span[1], self.palette_.selection_background))
         return overlays
-
-    def _matches_on(self, number: int) -> list[tuple[int, Match]]:
-        if not self.matches:
-            return []
-        # Matches are in reading order: bisect to the first that could touch ``number``.
-        lo, hi = 0, len(self.matches)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self.matches[mid].end_line < number:
-                lo = mid + 1
-            else:
-                hi = mid
-        found = []
-        for i in range(lo, len(self.matches)):
-            match = self.matches[i]
-            if match.line > number:
-                break
-            found.append((i, match))
-        return found
 
     def _cursor_shape(self) -> tuple[str, bool]:
         shape = self.replica.cursor.shape
@@ -953,46 +931,22 @@ class TerminalView(QWidget):
         action calls ``find()``). Shadows the static ``QWidget.find(window_id)``."""
         if text is None:
             self.show_find()
-            return len(self.matches)
-        self._find_query = (text, case_sensitive, regex)
-        self._refresh_find(jump=True)
-        return len(self.matches)
-
-    def _on_find(self, text: str, case_sensitive: bool, regex: bool) -> None:
-        self.find(text, case_sensitive=case_sensitive, regex=regex)
-
-    def _refresh_find(self, jump: bool = False) -> None:
-        text, case_sensitive, regex = self._find_query
-        pattern = compile_pattern(text, case_sensitive=case_sensitive, regex=regex)
-        previous = (
-            self.matches[self.current_match] if self.current_match is not None else None
-        )
-        self.matches = find_matches(self.replica, pattern) if pattern else []
-        if not self.matches:
-            self.current_match = None
-        elif jump or previous not in self.matches:
-            self.current_match = len(self.matches) - 1
-        else:
-            self.current_match = self.matches.index(previous)
-        self.find_bar.set_count(self.current_match, len(self.matches), bool(pattern) or not text)
-        if jump and self.current_match is not None:
-            self._reveal(self.matches[self.current_match])
-        self.update()
+            return len(self.finder.matches)
+        return self.finder.search(text, case_sensitive, regex)
 
     def find_next(self) -> None:
-        self._step_match(1)
+        self.finder.next()
 
     def find_previous(self) -> None:
-        self._step_match(-1)
+        self.finder.previous()
 
-    def _step_match(self, step: int) -> None:
-        if not self.matches:
-            return
-        current = self.current_match if self.current_match is not None else -step
-        self.current_match = (current + step) % len(self.matches)
-        self.find_bar.set_count(self.current_match, len(self.matches))
-        self._reveal(self.matches[self.current_match])
-        self.update()
+    @property
+    def matches(self) -> list[Match]:
+        return self.finder.matches
+
+    @property
+    def current_match(self) -> int | None:
+        return self.finder.current
 
     def _reveal(self, match: Match) -> None:
         top, rows = self.top_number(), max(self._grid[1], 1)
@@ -1000,11 +954,8 @@ class TerminalView(QWidget):
             self.scroll_to(match.line - rows // 2)
 
     def _on_find_closed(self) -> None:
-        self.matches = []
-        self.current_match = None
-        self._find_query = ("", False, False)
+        self.finder.clear()
         self.setFocus()
-        self.update()
 
     # -- bell -----------------------------------------------------------------------------
     def _on_bell(self) -> None:
@@ -1038,26 +989,20 @@ class TerminalView(QWidget):
     def accessible_cursor_offset(self) -> int:
         r = self.replica
         row = r.history_total + r.cursor.y - self.top_number()
-        lines = self._visible_lines()
-        offset = sum(len(text) + 1 for text in lines[: max(row, 0)])
-        current = lines[row] if 0 <= row < len(lines) else ""
-        return offset + min(r.cursor.x, len(current))
+        return accessibility.offset_of(self._visible_lines(), row, r.cursor.x)
 
     def accessible_character_rect(self, offset: int) -> QRect:
+        cell = accessibility.cell_of(self._visible_lines(), offset)
+        if cell is None:
+            return QRect()
         m = self.painter.metrics
         origin = self.grid_origin()
-        for row, text in enumerate(self._visible_lines()):
-            if offset <= len(text):
-                return QRectF(origin.x() + offset * m.width, origin.y() + row * m.height,
-                              m.width, m.height).toAlignedRect()
-            offset -= len(text) + 1
-        return QRect()
+        return QRectF(origin.x() + cell[1] * m.width, origin.y() + cell[0] * m.height,
+                      m.width, m.height).toAlignedRect()
 
     def accessible_offset_at(self, point: QPoint) -> int:
         row, col, _ = self._cell(point)
-        lines = self._visible_lines()
-        offset = sum(len(text) + 1 for text in lines[:row])
-        return offset + min(col, len(lines[row]) if row < len(lines) else 0)
+        return accessibility.offset_of(self._visible_lines(), row, col)
 
 
 def _wide(cluster: str) -> bool:

@@ -97,3 +97,18 @@ def test_view_find_next_previous_and_scrolls_to_the_match(qtbot: Any) -> None:
     assert view.current_match == 2  # wraps around
     view.find_next()
     assert view.current_match == 0
+
+
+def test_matches_follow_new_output_while_the_bar_is_open(qtbot: Any) -> None:
+    handle = FakeHandle()
+    view = TerminalView(handle)
+    qtbot.addWidget(view)
+    view.resize(400, 200)
+    view.show()
+    handle.send(frame(["one x", ""]))
+    view.find()
+    QTest.keyClicks(view.find_bar.edit, "x")
+    assert len(view.matches) == 1
+    handle.send(frame(["one x", "two x"]))
+    qtbot.waitUntil(lambda: len(view.matches) == 2)  # the find_refresh timer
+    assert view.current_match == 0  # the current match stays put
