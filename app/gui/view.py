@@ -29,6 +29,7 @@ from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, QSizeF, Qt, QTimer, Signal
 from PySide6.QtGui import (
+    QAccessible,
     QClipboard,
     QColor,
     QFocusEvent,
@@ -181,6 +182,9 @@ class TerminalView(QWidget):
         self._overlay_timer = self._timer("resize_overlay", 1000, self._hide_overlay, True)
         self._bell_timer = self._timer("bell_flash", 120, self._end_flash, True)
         self._find_timer = self._timer("find_refresh", 150, self.finder.refresh, True)
+        self._a11y_timer = self._timer(
+            "accessible_notice", 250, lambda: accessibility.notify_text_changed(self), True
+        )
 
         self._configure_look()
         accessibility.install()
@@ -301,15 +305,15 @@ class TerminalView(QWidget):
         replica = self.replica
         old_total, old_alt, old_title = replica.history_total, replica.alternate, replica.title
         old_shape = replica.cursor.shape
-        old_first = replica.first_held_number
         damaged = replica.apply(frame)
         if replica.alternate != old_alt:
             self._top = None
             self.selection = None
-        if replica.first_held_number > old_first and replica.history_total - len(
-            replica.history
-        ) != old_first + (replica.history_total - old_total):
-            self._fetched.clear()  # the replica dropped what it held: numbering moved on
+        if replica.history_total < old_total:
+            # The producer's numbering restarted (a new session behind the handle):
+            # fetched lines and the reading position no longer mean anything.
+            self._fetched.clear()
+            self._top = None
         if self._top is not None:
             self._top = max(self._top, self._oldest_number())
         self._update_scrollbar()
@@ -326,7 +330,8 @@ class TerminalView(QWidget):
             self.activity.emit()
         if self.find_bar.isVisible() and self.finder.active and not self._find_timer.isActive():
             self._find_timer.start()
-        accessibility.notify_text_changed(self)
+        if QAccessible.isActive() and not self._a11y_timer.isActive():
+            self._a11y_timer.start()  # at most a few notices a second, even under a flood
 
     def top_number(self) -> int:
         """Absolute number of the line in the top row."""
