@@ -17,6 +17,7 @@ shares this module), no writing of the user's file.
 
 from __future__ import annotations
 
+import builtins
 import re
 import textwrap
 import tomllib
@@ -34,12 +35,12 @@ class Setting:
     """One configuration key: dotted ``key`` (``"font.size"``), Python ``type``, default."""
 
     key: str
-    type: type
+    type: builtins.type
     default: Any
     doc: str
     validator: Validator | None = None
     # For list settings: the type of the items.
-    item_type: type | None = None
+    item_type: builtins.type | None = None
 
     @property
     def type_name(self) -> str:
@@ -170,25 +171,25 @@ SCHEMA_BY_KEY: dict[str, Setting] = {s.key: s for s in SCHEMA}
 class Config(Mapping[str, Any]):
     """Every schema key with its value: ``config["font.size"]``. Immutable."""
 
-    values: Mapping[str, Any] = field(default_factory=lambda: {s.key: s.default for s in SCHEMA})
+    data: Mapping[str, Any] = field(default_factory=lambda: {s.key: s.default for s in SCHEMA})
 
     def __getitem__(self, key: str) -> Any:
-        return self.values[key]
+        return self.data[key]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.values)
+        return iter(self.data)
 
     def __len__(self) -> int:
-        return len(self.values)
+        return len(self.data)
 
     def __hash__(self) -> int:  # Mapping disables hashing; values may hold lists
         return id(self)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Config) and dict(self.values) == dict(other.values)
+        return isinstance(other, Config) and dict(self.data) == dict(other.data)
 
     def shortcut(self, action: str) -> str:
-        return str(self.values[f"keys.{action}"])
+        return str(self.data[f"keys.{action}"])
 
 
 @dataclass(frozen=True)

@@ -212,7 +212,7 @@ def run_event_loop(app: object, on_signal: Callable[[], None] | None = None) -> 
     try:
         import asyncio
 
-        import qasync
+        import qasync  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover - qasync is a dependency; plain Qt still works
         return int(app.exec())
     loop = qasync.QEventLoop(app)

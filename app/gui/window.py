@@ -214,8 +214,8 @@ class MainWindow(QMainWindow):
             self.setWindowTitle(page.title() or APP_TITLE)
 
     def _on_current_changed(self, index: int) -> None:
-        for page in self.pages():
-            page.set_current(False)
+        for other in self.pages():
+            other.set_current(False)
         page = self.current_page()
         if page is None:
             return
@@ -328,8 +328,10 @@ class MainWindow(QMainWindow):
             # The central widget is all there is (no menus, tool or status bars). Its
             # layout caches hints until a posted layout request, so drop the cache.
             central = self.centralWidget()
-            central.layout().invalidate()
-            self.resize(central.sizeHint())
+            layout = central.layout() if central is not None else None
+            if central is not None and layout is not None:
+                layout.invalidate()
+                self.resize(central.sizeHint())
 
     def _cell_size(self, page: TabPage) -> tuple[float, float]:
         cell = getattr(page.view, "cell_size", None)
