@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app import __version__
-from app.config import load_config
+from app.config import LoadResult, load_config
 from app.paths import state_paths
 
 if TYPE_CHECKING:
@@ -160,6 +160,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(paths.log_file("gui"))
     config_path = options.config or paths.config_file
     loaded = load_config(config_path)
+    if options.config is not None and not config_path.exists():
+        # Asked for by name, so its absence is likely a typo worth saying.
+        loaded = LoadResult(loaded.config, [
+            f"{config_path}: no such file; using the defaults (it is watched: create it "
+            "and it applies)", *loaded.warnings], loaded.path)
     log.info("emberterm %s starting; config %s", __version__, config_path)
     for warning in loaded.warnings:
         log.warning("%s", warning)

@@ -134,3 +134,12 @@ def _alive(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+@pytest.mark.slow
+def test_a_missing_config_file_given_by_name_is_warned(
+    emberterm_home: Path, tmp_path: Path
+) -> None:
+    result = _run_app(["--config", str(tmp_path / "typo.toml"), "-e", "true"], emberterm_home)
+    assert result.returncode == 0, result.stderr
+    assert f"{tmp_path / 'typo.toml'}: no such file; using the defaults" in result.stderr
