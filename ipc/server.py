@@ -170,7 +170,8 @@ class ServerClient:
 
     @property
     def pending_bytes(self) -> int:
-        """Bytes queued for this client, including frames held while coalescing."""
+        """Bytes queued for this client (frames held while coalescing not included:
+        at most one per session)."""
         return self.connection.pending_bytes
 
     @property
@@ -591,6 +592,9 @@ class Server(QObject):
                                       packet.correlation_id, payload))
 
     def _on_client_notification(self, client: ServerClient, packet: Packet) -> None:
+        if not client.requests.try_take(1):  # notifications share the request budget
+            client.rate_limited += 1
+            return
         try:
             if kind_of(packet.type) != "notification":
                 raise Unsupported(f"type {packet.type} needs a request id")

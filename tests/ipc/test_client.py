@@ -52,7 +52,17 @@ class Hang(h.RecordingHandler):  # type: ignore[misc, name-defined]
             future: asyncio.Future[Any] = asyncio.get_event_loop().create_future()
             self.hanging.append(future)
             return future
+        if packet.type == MsgType.SESSION_LIST:
+            return self._listing()
         return super().handle(client, packet)
+
+    async def _listing(self) -> Any:
+        await asyncio.sleep(0.01)
+        if self.fail_listing:
+            raise KeyError("/secret/path")
+        return {"sessions": [{"session": "s1"}]}
+
+    fail_listing = False
 
 
 @pytest.fixture
@@ -338,3 +348,20 @@ def test_open_again_after_a_loss_reconnects(rig: Rig, qtbot: QtBot) -> None:
     qtbot.waitUntil(lambda: out != [], timeout=3000)
     assert out[0]["echo"] is True
     assert len(rig.server.clients) == 1
+
+
+def test_coroutine_handlers_answer_and_fail_like_plain_ones(rig: Rig, loop: Any) -> None:
+    async def go() -> tuple[Any, Any]:
+        assert await rig.client.wait_ready(5)
+        ok = await rig.client.call(MsgType.SESSION_LIST, {}, fallback=None)
+        rig.handler.fail_listing = True
+        failed = await rig.client.call(MsgType.SESSION_LIST, {}, fallback="cached",
+                                       correlation_id="c0ffee000001")
+        return ok, failed
+
+    ok, failed = loop.run_until_complete(go())
+    assert ok == {"sessions": [{"session": "s1"}]}
+    assert failed == "cached"
+    err = rig.client.last_error
+    assert err is not None and err.kind is ErrorKind.REMOTE
+    assert err.correlation_id == "c0ffee000001" and "secret" not in err.user_message()

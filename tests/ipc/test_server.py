@@ -330,3 +330,33 @@ def test_real_rss_is_sampled() -> None:
     from ipc.server import read_rss
 
     assert read_rss() > 10 * 1024 * 1024
+
+
+def test_the_ref_of_an_internal_error_finds_the_traceback_in_the_json_log(
+    rig: Rig, qtbot: QtBot, tmp_path: Path
+) -> None:
+    from ipc import logs
+
+    logs.configure("worker", tmp_path)
+    try:
+        peer = rig.peer()
+        answer = peer.request(qtbot, MsgType.SEARCH, {"query": "boom"}, 9, cid="0badc0de1234")
+    finally:
+        logs.unconfigure()
+    assert answer.payload["ref"] == "0badc0de1234"
+    entries = logs.find(tmp_path, answer.payload["ref"])
+    failures = [e for e in entries if e["level"] == "ERROR"]
+    assert failures and "exploded" in failures[0]["exc"]
+    assert "RuntimeError" in failures[0]["exc"]
+
+
+def test_an_oversize_packet_closes_only_that_client(rig: Rig, qtbot: QtBot) -> None:
+    import struct
+
+    bad = rig.peer()
+    good = rig.peer()
+    bad.sock.sendall(struct.pack(">I", 64 * 1024 * 1024) + b"\0" * 64)
+    bad.wait_closed(qtbot)
+    qtbot.waitUntil(lambda: rig.server.in_use() == 1, timeout=3000)
+    assert len(rig.handler.closed) == 1
+    assert status(good, qtbot, 2).type == MsgType.REPLY
