@@ -146,6 +146,10 @@ class Store:
         self._local = threading.local()
         self.batches_committed = 0
         self.write_errors = 0
+        # A disk that stalls must not grow the worker without bound: past this many
+        # queued operations, transcript lines are dropped (counted and logged) instead.
+        self.max_queued = 50_000
+        self.dropped_lines = 0
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> Store:
@@ -220,6 +224,12 @@ class Store:
     ) -> None:
         """Lines that left the screen, numbered from ``first_number``."""
         if lines and self.enabled and session_id not in self._private:
+            if self._queue.qsize() >= self.max_queued:
+                if not self.dropped_lines:
+                    log.error("store: the writer is %d operations behind; dropping lines",
+                              self._queue.qsize())
+                self.dropped_lines += len(lines)
+                return
             self._submit("lines", session_id, first_number, list(lines), dict(styles),
                          self.clock())
 
@@ -308,12 +318,18 @@ class Store:
         pass
 
     def _w_create(self, conn: sqlite3.Connection, r: SessionRecord) -> None:
+        # An upsert, not INSERT OR REPLACE: a replace deletes the row first, and the
+        # delete cascades to the session's transcript.
+        private = r.private
         conn.execute(
-            "INSERT OR REPLACE INTO sessions(id, command, cwd, title, created, ended,"
-            " exit_status, window, tab, private, lines_total) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (r.id, json.dumps(r.command), "" if r.private else r.cwd,
-             "" if r.private else r.title, r.created or self.clock(), r.ended, r.exit_status,
-             r.window, r.tab, int(r.private), r.lines_total),
+            "INSERT INTO sessions(id, command, cwd, title, created, ended, exit_status,"
+            " window, tab, private, lines_total) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT(id) DO UPDATE SET command = excluded.command, cwd = excluded.cwd,"
+            " title = excluded.title, window = excluded.window, tab = excluded.tab,"
+            " private = excluded.private",
+            (r.id, json.dumps([] if private else r.command), "" if private else r.cwd,
+             "" if private else r.title, r.created or self.clock(), r.ended, r.exit_status,
+             r.window, r.tab, int(private), r.lines_total),
         )
 
     def _w_update(self, conn: sqlite3.Connection, session_id: str, fields: dict[str, Any]) -> None:
@@ -537,10 +553,13 @@ class Store:
         """Lines containing ``query`` (a substring), newest first, across every session."""
         if not query:
             return []
-        needle = query if case_sensitive else query.casefold()
+        # One folding for every path (indexed, unindexed, screens): str.lower, close to
+        # the trigram tokenizer's own case folding. SQL lower() folds ASCII only, so the
+        # unindexed tail is filtered here in Python rather than in SQL.
+        needle = query if case_sensitive else query.lower()
 
         def matches(line: str) -> bool:
-            return needle in (line if case_sensitive else line.casefold())
+            return needle in (line if case_sensitive else line.lower())
 
         hits: list[SearchHit] = []
         where_session = " AND c.session_id = ?" if session_id else ""
@@ -561,18 +580,19 @@ class Store:
                 tail_from = upto
             else:
                 tail_from = 0  # too short for trigrams: scan everything
-            rows += conn.execute(
+            tail = conn.execute(
                 "SELECT c.session_id, c.first_number, c.text, c.created, s.title, s.ended"
                 " FROM chunks c JOIN sessions s ON s.id = c.session_id"
-                f" WHERE c.id > ?{where_session} AND instr(lower(c.text), lower(?)) > 0",
-                (tail_from, *params, query) if not session_id else (tail_from, session_id, query),
+                f" WHERE c.id > ?{where_session}",
+                (tail_from, *params),
             ).fetchall()
-            rows += conn.execute(
+            tail += conn.execute(
                 "SELECT c.session_id, c.first_number, c.text, c.saved, s.title, s.ended"
-                " FROM screens c JOIN sessions s ON s.id = c.session_id"
-                f" WHERE instr(lower(c.text), lower(?)) > 0{where_session}",
-                (query, *params),
+                f" FROM screens c JOIN sessions s ON s.id = c.session_id WHERE 1{where_session}",
+                params,
             ).fetchall()
+            rows += [row for row in tail if needle in (row[2] if case_sensitive
+                                                       else row[2].lower())]
         seen: set[tuple[str, int]] = set()
         for sid, start, text, created, title, ended in rows:
             for offset, line in enumerate(text.split("\n")):
@@ -594,7 +614,7 @@ class Store:
                 "SELECT count(*) FROM chunks WHERE id > ?", (upto,)
             ).fetchone()
         return {"chunks": chunks, "lines": lines, "bytes": size, "unindexed_chunks": unindexed,
-                "queued": self._queue.qsize()}
+                "queued": self._queue.qsize(), "dropped_lines": self.dropped_lines}
 
 
 MAX_CHUNK_LINES = 4096

@@ -32,7 +32,9 @@ MIGRATIONS: list[list[str]] = [
         # than one per line. text is the lines joined by newlines.
         """
         CREATE TABLE chunks (
-            id INTEGER PRIMARY KEY,          -- insertion order; the FTS index follows it
+            -- AUTOINCREMENT: ids are never reused, since the index's progress mark
+            -- (meta.indexed_upto) would otherwise skip a reused id for ever.
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
             session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
             first_number INTEGER NOT NULL,   -- absolute number of the chunk's first line
             count INTEGER NOT NULL,
@@ -68,13 +70,13 @@ MIGRATIONS: list[list[str]] = [
         "INSERT INTO meta(key, value) VALUES ('content_bytes', 0)",
         """
         CREATE TRIGGER chunks_count_in AFTER INSERT ON chunks BEGIN
-            UPDATE meta SET value = value + length(new.text) + length(new.runs)
+            UPDATE meta SET value = value + length(CAST(new.text AS BLOB)) + length(new.runs)
             WHERE key = 'content_bytes';
         END
         """,
         """
         CREATE TRIGGER chunks_count_out AFTER DELETE ON chunks BEGIN
-            UPDATE meta SET value = value - length(old.text) - length(old.runs)
+            UPDATE meta SET value = value - length(CAST(old.text AS BLOB)) - length(old.runs)
             WHERE key = 'content_bytes';
         END
         """,

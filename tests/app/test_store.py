@@ -402,3 +402,64 @@ def test_kill_9_during_a_flood_loses_at_most_the_last_batch(tmp_path: Path) -> N
     assert st.search(f"line {numbers[-1]}")
     assert [h.text for h in st.search("on-screen-marker")] == ["on-screen-marker"]
     st.close()
+
+
+def test_chunk_ids_are_never_reused_so_nothing_escapes_the_index(store: Store) -> None:
+    """Found by the store benchmark: forgetting the newest chunk let the next chunk take
+    its id below the index's progress mark, where it was never indexed nor scanned."""
+    a, b = new_session(store), new_session(store)
+    store.append_lines(a, 0, [line("old-a")], {})
+    store.flush()
+    store.append_lines(b, 0, [line("b-line")], {})
+    store.flush()
+    store.index_all()
+    store.forget(b)
+    store.append_lines(a, 1, [line("new-needle")], {})
+    store.flush()
+    assert [h.text for h in store.search("new-needle")] == ["new-needle"]
+    store.index_all()
+    assert [h.text for h in store.search("new-needle")] == ["new-needle"]
+    store.forget(a)  # used to fail: "database disk image is malformed"
+    assert store.search("needle") == []
+
+
+def test_case_folding_is_the_same_before_and_after_indexing(store: Store) -> None:
+    sid = new_session(store)
+    store.append_lines(sid, 0, [line("ÉCOLE straße")], {})
+    store.flush()
+    before = [h.text for h in store.search("école")]
+    store.index_all()
+    after = [h.text for h in store.search("école")]
+    assert before == after == ["ÉCOLE straße"]
+
+
+def test_content_bytes_counts_bytes_not_characters(store: Store) -> None:
+    sid = new_session(store)
+    store.append_lines(sid, 0, [line("中" * 1000)], {})
+    store.flush()
+    conn = sqlite3.connect(store.path)
+    assert Store.content_bytes(conn) >= 3000
+
+
+def test_creating_a_session_again_keeps_its_transcript(store: Store) -> None:
+    sid = new_session(store)
+    store.append_lines(sid, 0, [line("kept-1"), line("kept-2")], {})
+    store.flush()
+    store.create_session(SessionRecord(id=sid, command=["bash"], title="again"))
+    store.flush()
+    assert [ln.text for _, ln in store.fetch_lines(sid, 0, 10)] == ["kept-1", "kept-2"]
+
+
+def test_a_private_sessions_command_is_not_kept(store: Store) -> None:
+    sid = new_session(store, private=True)
+    store.flush()
+    assert store.get_session(sid).command == []  # type: ignore[union-attr]
+
+
+def test_a_stalled_writer_bounds_the_queue_and_counts_what_it_drops(tmp_path: Path) -> None:
+    st = Store(tmp_path / "s.sqlite3")  # never started: nothing drains the queue
+    st.max_queued = 10
+    for i in range(25):
+        st.append_lines("s", i, [line("x")], {})
+    assert st._queue.qsize() == 10
+    assert st.dropped_lines == 15
