@@ -13,7 +13,7 @@ the replica holds are fetched with ``handle.fetch_history``.
 
 Seams for tests (and for the app shell): ``open_url`` (Ctrl+click on a link),
 ``confirm_paste`` (the multi-line paste question), ``clipboard``. Timers are named:
-``cursor_blink``, ``resize_overlay``, ``bell_flash``, ``find_refresh``.
+``cursor_blink``, ``resize_overlay``, ``bell_flash``, ``find_refresh``, ``accessible_notice``.
 
 Shortcuts handled here when no window action takes them first: Ctrl+Shift+C/V,
 Shift+Insert, Ctrl+Shift+F, Shift+PgUp/PgDn/Home/End, Ctrl+=/Ctrl+-/Ctrl+0.
