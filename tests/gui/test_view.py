@@ -409,3 +409,40 @@ def test_accessible_value_and_text_interface(env: Env) -> None:
     assert text.cursorPosition() == 13
 
 
+
+
+def test_the_real_paste_question_and_its_dont_ask_again_box(qtbot: Any) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QCheckBox, QMessageBox
+
+    handle = FakeHandle()
+    view = TerminalView(handle)  # the default question: a QMessageBox
+    qtbot.addWidget(view)
+    view.show()
+    seen: list[str] = []
+
+    def answer(tick_box: bool, button: QMessageBox.StandardButton) -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        seen.append(box.text())
+        if tick_box:
+            box.findChild(QCheckBox).setChecked(True)
+        box.button(button).click()
+
+    QTimer.singleShot(0, lambda: answer(False, QMessageBox.StandardButton.Cancel))
+    view.paste_text("a\nb\n")
+    assert handle.sent == b"" and "2 line break" in seen[0]
+    QTimer.singleShot(0, lambda: answer(True, QMessageBox.StandardButton.Ok))
+    view.paste_text("c\nd")
+    assert handle.sent == b"c\rd"
+    assert view.settings.paste_warning is False
+    view.paste_text("e\nf")  # no box this time: nothing would answer it
+    assert handle.sent == b"c\rde\rf"
+
+
+def test_scheme_and_settings_apply(env: Env) -> None:
+    env.view.apply_settings(ViewSettings(scheme="dracula", font_size=14))
+    assert env.view.palette_.background == QColor("#282a36")
+    assert env.view.grid_size()[0] < env.columns  # bigger font, fewer columns
+    env.view.apply_settings(ViewSettings(scheme="no-such-scheme"))
+    assert env.view.palette_.background == QColor("#1c1917")  # the default scheme
