@@ -140,6 +140,12 @@ class Client(QObject):
     def is_ready(self) -> bool:
         return self._state is ClientState.READY
 
+    @property
+    def token(self) -> str:
+        """The token this client says hello with (a supervisor compares it with the token
+        file to notice a new worker)."""
+        return self._token
+
     def _set_state(self, state: ClientState) -> None:
         if state is not self._state:
             self._state = state
