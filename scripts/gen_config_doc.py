@@ -29,6 +29,7 @@ status: current
 updated: 2026-11-27
 covers:
   - app/config.py
+  - app/gui/config_watch.py
 ---
 """
 
