@@ -151,9 +151,16 @@ class MainWindow(QMainWindow):
             page = TabPage(None, None, initial_title=title, program=program,
                            error=f"Cannot start {program or 'the shell'}:\n{exc}")
         else:
-            view = self._state.make_view(handle)
-            page = TabPage(handle, view, hold=hold, initial_title=title, program=program)
-            handle.setParent(page)
+            try:
+                view = self._state.make_view(handle)
+            except Exception as exc:  # a view that cannot be built must not leak the program
+                log.exception("cannot make a view for %r", command)
+                handle.close()
+                page = TabPage(None, None, initial_title=title, program=program,
+                               error=f"Cannot show {program or 'the shell'}:\n{exc}")
+            else:
+                page = TabPage(handle, view, hold=hold, initial_title=title, program=program)
+                handle.setParent(page)
         page.title_changed.connect(self._on_page_title_changed)
         page.finished.connect(self._on_page_finished)
         page.bell_rang.connect(self._on_bell)

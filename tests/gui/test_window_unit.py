@@ -345,3 +345,22 @@ def test_a_clean_reload_hides_old_warnings(qtbot: Any) -> None:
     assert window.banner.isVisible()
     state.apply_loaded(LoadResult(Config(), []))
     assert not window.banner.isVisible()
+
+
+def test_a_view_that_cannot_be_built_ends_the_program_and_shows_why(qtbot: Any) -> None:
+    handles: list[FakeHandle] = []
+
+    def factory(argv: Any, **kwargs: Any) -> SessionHandle:
+        handles.append(FakeHandle(argv, **kwargs))
+        return handles[-1]
+
+    def broken_view(handle: SessionHandle, settings: Any) -> QWidget:
+        raise ValueError("no such font")
+
+    state = AppState(LoadResult(Config(), []), watch=False, handle_factory=factory,
+                     view_factory=broken_view, confirm=Questions())
+    window = state.new_window()
+    qtbot.addWidget(window)
+    assert handles[0].closed
+    label = window.pages()[0].findChild(QLabel, "startError")
+    assert "no such font" in label.text()
