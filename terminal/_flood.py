@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 ZWJ = "\u200d"
 COMBINING_LIMIT = 32  # characters one cell may carry (base + zero-width ones)
 
+_LF_AFTER_LF = re.compile(r"(?<=\n)\n")
 _SGR_SPLIT = re.compile(r"\x1b\[([0-9;:]*)m")
 
 # The cell left blank where a wide character did not fit: on a fresh row it has the
@@ -36,7 +37,7 @@ PAD = -1
 
 Seq = str | list[str]  # ASCII text, or cells ("" is the right half of a wide character)
 Runs = list[tuple[Seq, int]]
-Piece = tuple[Runs, bool]  # one screen row: runs, wrapped
+Piece = tuple[Runs, bool, int]  # one screen row: runs, wrapped, style of its blank cells
 
 
 def to_cells(text: str, joining: bool = False, before: bool = True) -> tuple[list[str], str]:
@@ -81,15 +82,16 @@ def draw_segments(screen: GridScreen, line: str) -> None:
 
 def draw_block(screen: GridScreen, block: str) -> None:
     """Print a block of text, CR LF pairs and SGR sequences. Hot path."""
+    if "\n\n" in block:
+        # An LF right after CR LF starts at column 0 too: the same as another CR LF.
+        block = _LF_AFTER_LF.sub("\r\n", block)
     lines = block.split("\r\n")
     draw_segments(screen, lines[0])
     rest = lines[1:]
-    if not rest:
-        return
-    start = 0
     if len(rest) >= 2 and screen.simple and screen.top <= screen.y <= screen.bottom:
-        start = _flood(screen, rest)
-    for line in rest[start:]:
+        _flood(screen, rest)
+        return
+    for line in rest:
         screen.carriage_return()
         screen.linefeed()
         draw_segments(screen, line)
@@ -127,18 +129,21 @@ def _cell_runs(runs: Runs) -> Runs:
     return out
 
 
-def _layout(runs: Runs, cols: int) -> list[Piece]:
-    """Wrap one line's runs into rows of at most ``cols`` cells."""
+def _layout(runs: Runs, cols: int, fill: int, erase_of: Callable[[int], int]) -> list[Piece]:
+    """Wrap one line's runs into rows of at most ``cols`` cells. The first row's blank
+    cells take style ``fill``; a continuation row's take the background of the style
+    printing its first character (the wrap scrolled it in: BCE)."""
     if sum(len(seq) for seq, _ in runs) <= cols:
-        return [(runs, False)]
+        return [(runs, False, fill)]
     pieces: list[Piece] = []
     cur: Runs = []
     room = cols
     for seq, sid in runs:
         while seq:
             if room == 0:
-                pieces.append((cur, True))
+                pieces.append((cur, True, fill))
                 cur, room = [], cols
+                fill = erase_of(sid)
             if len(seq) <= room:
                 cur.append((seq, sid))
                 room -= len(seq)
@@ -152,55 +157,41 @@ def _layout(runs: Runs, cols: int) -> list[Piece]:
                 cur.append((" ", PAD))
             seq = seq[take:]
             room = 0
-    pieces.append((cur, False))
+    pieces.append((cur, False, fill))
     return pieces
 
 
-def _flood(screen: GridScreen, rest: list[str]) -> int:
-    """Lay out ``rest`` (lines each preceded by CR LF) directly; return how many lines
-    were handled (the caller replays the others)."""
+def _flood(screen: GridScreen, rest: list[str]) -> None:
+    """Lay out ``rest`` (lines each preceded by CR LF) directly."""
     cols = screen.columns
-    if screen.erase_sid() == 0:
-        joined = "".join(rest)
-        if "\x1b" not in joined and joined.isascii():
-            _flood_plain(screen, rest, cols)
-            return len(rest)
+    joined = "".join(rest)
+    if "\x1b" not in joined and joined.isascii():
+        _flood_plain(screen, rest, cols)
+        return
     pieces: list[Piece] = []
-    done = 0
-    styles = screen.styles
+    erase_of = screen.erase_sid
     for line in rest:
-        if screen.erase_sid() != 0:
-            break  # the LF would fill the new row with a background colour (BCE)
-        sid_before = screen.sid
+        fill = erase_of(screen.sid)  # the LF before the line scrolls in a blank row
         runs = _line_runs(screen, line)
         if not line.isascii():
             runs = _cell_runs(runs)
         if not runs:
             runs = [("", 0)]
-        rows = _layout(runs, cols)
-        if len(rows) > 1 and any(styles[sid].bg != -1 for _, sid in runs):
-            # A wrap that scrolls fills the new row with the background colour (BCE):
-            # replay this line instead, from the style it started with.
-            screen.sid = sid_before
-            screen.style = styles[sid_before]
-            break
-        pieces.extend(rows)
-        done += 1
-    if done:
-        _place(
-            screen,
-            len(pieces),
-            lambda i, y: _overlay(screen, y, *pieces[i]),
-            lambda i: _row(*pieces[i], cols),
-            lambda a, b: [_entry(runs, w) for runs, w in pieces[a:b]],
-            sum(len(seq) for seq, _ in pieces[-1][0]),
-        )
-    return done
+        pieces.extend(_layout(runs, cols, fill, erase_of))
+    _place(
+        screen,
+        len(pieces),
+        lambda i, y: _overlay(screen, y, pieces[i][0], pieces[i][1]),
+        lambda i: _row(*pieces[i], cols),
+        lambda a, b: [_entry(*piece, cols) for piece in pieces[a:b]],
+        sum(len(seq) for seq, _ in pieces[-1][0]),
+    )
 
 
 def _flood_plain(screen: GridScreen, rest: list[str], cols: int) -> None:
     """ASCII lines in one style: rows are slices of the text."""
     sid = screen.sid
+    fill = screen.erase_sid()
     if max(map(len, rest)) <= cols:
         texts = rest
         wraps: list[bool] | None = None
@@ -217,48 +208,58 @@ def _flood_plain(screen: GridScreen, rest: list[str], cols: int) -> None:
                 wraps.append(False)
 
     def entries(a: int, b: int) -> list[Entry]:
-        if wraps is None and sid == 0:
+        if wraps is None and sid == 0 and fill == 0:
             return [t.rstrip(" ") for t in texts[a:b]]
-        return [_entry([(texts[i], sid)], wraps[i] if wraps else False) for i in range(a, b)]
+        return [
+            _entry([(texts[i], sid)], wraps[i] if wraps else False, fill, cols) for i in range(a, b)
+        ]
 
     _place(
         screen,
         len(texts),
         lambda i, y: _overlay(screen, y, [(texts[i], sid)], wraps[i] if wraps else False),
-        lambda i: Row.from_text(texts[i], sid, cols, wraps[i] if wraps else False),
+        lambda i: Row.from_text(texts[i], sid, cols, wraps[i] if wraps else False, fill),
         entries,
         len(texts[-1]),
     )
 
 
-def _row(runs: Runs, wrapped: bool, cols: int) -> Row:
+def _row(runs: Runs, wrapped: bool, fill: int, cols: int) -> Row:
     if len(runs) == 1 and isinstance(runs[0][0], str):
-        return Row.from_text(runs[0][0], runs[0][1], cols, wrapped)
+        return Row.from_text(runs[0][0], runs[0][1], cols, wrapped, fill)
     row = Row.__new__(Row)
     chars: list[str] = []
     styles: list[int] = []
     for seq, sid in runs:
         chars.extend(seq)
-        styles.extend([max(sid, 0)] * len(seq))
+        styles.extend([fill if sid == PAD else sid] * len(seq))
     pad = cols - len(chars)
     chars.extend(" " * pad)
-    styles.extend([0] * pad)
+    styles.extend([fill] * pad)
     row.chars, row.styles, row.wrapped, row.mark, row.line = chars, styles, wrapped, "", None
     return row
 
 
-def _entry(runs: Runs, wrapped: bool) -> Entry:
+def _entry(runs: Runs, wrapped: bool, fill: int, cols: int) -> Entry:
     """The same compact entry ``row_entry`` makes of the row ``_row`` would build."""
     merged: list[tuple[str, int]] = []
+    width = 0
     for seq, sid in runs:
+        width += len(seq)
         text = seq if isinstance(seq, str) else "".join(seq)
         if not text:
             continue
-        sid = max(sid, 0)
+        if sid == PAD:
+            sid = fill
         if merged and merged[-1][1] == sid:
             merged[-1] = (merged[-1][0] + text, sid)
         else:
             merged.append((text, sid))
+    if fill and width < cols:
+        if merged and merged[-1][1] == fill:
+            merged[-1] = (merged[-1][0] + " " * (cols - width), fill)
+        else:
+            merged.append((" " * (cols - width), fill))
     if merged and merged[-1][1] == 0:
         text = merged[-1][0].rstrip(" ")
         if text:

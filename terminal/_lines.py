@@ -37,12 +37,13 @@ class Row:
         self.line: Line | None = None
 
     @classmethod
-    def from_text(cls, text: str, sid: int, columns: int, wrapped: bool) -> Row:
-        """A row holding ASCII ``text`` (at most ``columns`` long) from column 0."""
+    def from_text(cls, text: str, sid: int, columns: int, wrapped: bool, fill: int = 0) -> Row:
+        """A row holding ASCII ``text`` (at most ``columns`` long) from column 0, the rest
+        blank in style ``fill``."""
         row = cls.__new__(cls)
         pad = columns - len(text)
         row.chars = [*text, *(" " * pad)]
-        row.styles = [sid] * len(text) + [0] * pad
+        row.styles = [sid] * len(text) + [fill] * pad
         row.wrapped = wrapped
         row.mark = ""
         row.line = None

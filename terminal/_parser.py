@@ -34,13 +34,16 @@ MAX_PARAMS = 32
 MAX_PARAM = 65535
 
 _TOKEN = re.compile(
-    # 1: printable text, with CR LF pairs and SGR sequences (a "block", see _flood)
-    r"((?:[^\x00-\x1f\x7f-\x9f]+|\r\n|\x1b\[[0-9;:]*m)+)"
-    r"|\x1b\[([0-?]*)([ -/]*)([@-~])"  # 2, 3, 4: CSI params, intermediates, final
-    r"|([\x00-\x1a\x1c-\x1f\x7f-\x9f])"  # 5: one control character (C1 are ignored)
-    r"|\x1b([ -/]+)([0-~])"  # 6, 7: ESC intermediates final (SCS, DECALN...)
-    r"|\x1b([0-OQ-WYZ\\`-~])"  # 8: ESC final (DECSC, IND, RIS...)
-    r"|\x1b([P\]X^_])"  # 9: DCS, OSC, SOS, PM, APC introducer
+    # 1: printable text, with CR LF (+ LFs) and SGR sequences (a "block", see _flood)
+    r"((?:[^\x00-\x1f\x7f-\x9f]+|\r\n+|\x1b\[[0-9;:]*m)+)"
+    # 2: CUP with plain parameters (3 row, 4 column), the commonest sequence of full-screen
+    # programs, tried before the general CSI pattern
+    r"|(\x1b\[(\d{1,4})?(?:;(\d{1,4}))?H)"
+    r"|\x1b\[([0-?]*)([ -/]*)([@-~])"  # 5, 6, 7: CSI params, intermediates, final
+    r"|([\x00-\x1a\x1c-\x1f\x7f-\x9f])"  # 8: one control character (C1 are ignored)
+    r"|\x1b([ -/]+)([0-~])"  # 9, 10: ESC intermediates final (SCS, DECALN...)
+    r"|\x1b([0-OQ-WYZ\\`-~])"  # 11: ESC final (DECSC, IND, RIS...)
+    r"|\x1b([P\]X^_])"  # 12: DCS, OSC, SOS, PM, APC introducer
 )
 # CSI interrupted by C0 controls (executed in place, as a VT500 parser does).
 _LOOSE_CSI = re.compile(r"\x1b\[([\x00-\x1a\x1c-\x3f]*)([@-~])")
@@ -55,6 +58,8 @@ class Target(Protocol):
 
     def draw(self, text: str) -> None: ...
     def draw_lines(self, text: str) -> None: ...
+    def draw_segments(self, text: str) -> None: ...
+    def cup(self, line: str | None, column: str | None) -> None: ...
     def select_graphic_rendition_text(self, params: str) -> None: ...
     def osc_dispatch(self, text: str, terminator: str) -> None: ...
     def dcs_dispatch(self, text: str) -> None: ...
@@ -126,6 +131,8 @@ class Parser:
         target = self.target
         draw = target.draw
         draw_lines = target.draw_lines
+        draw_segments = target.draw_segments
+        cup = target.cup
         sgr = target.select_graphic_rendition_text
         controls = self.controls
         while pos < n:
@@ -138,32 +145,39 @@ class Parser:
             try:
                 if kind == 1:
                     run = m.group(1)
-                    if "\n" in run or "\x1b" in run:
+                    if "\x1b" not in run:
+                        if "\n" in run:
+                            draw_lines(run)
+                        else:
+                            draw(run)
+                    elif "\n" in run:
                         draw_lines(run)
                     else:
-                        draw(run)
-                elif kind == 4:
-                    params, inter, final = m.group(2, 3, 4)
+                        draw_segments(run)
+                elif kind == 2:
+                    cup(m.group(3), m.group(4))
+                elif kind == 7:
+                    params, inter, final = m.group(5, 6, 7)
                     if final == "m" and not inter and (not params or params[0] not in "<=>?"):
                         sgr(params)
                     else:
                         self._csi(params, inter, final)
-                elif kind == 5:
-                    handler = controls.get(m.group(5))
+                elif kind == 8:
+                    handler = controls.get(m.group(8))
                     if handler is not None:
                         handler()
-                elif kind == 9:
-                    self._string = m.group(9)
+                elif kind == 12:
+                    self._string = m.group(12)
                     self._parts = []
                     self._size = 0
                     self._overflow = False
                     pos = self._read_string(text, pos)
-                elif kind == 8:
-                    esc = self.escapes.get(m.group(8))
+                elif kind == 11:
+                    esc = self.escapes.get(m.group(11))
                     if esc is not None:
                         esc()
                 else:
-                    esc = self.escapes.get(m.group(6) + m.group(7))
+                    esc = self.escapes.get(m.group(9) + m.group(10))
                     if esc is not None:
                         esc()
             except Exception:  # a bug in one handler must not lose the rest of the output

@@ -16,12 +16,13 @@ from pyte import charsets
 from terminal._flood import to_cells
 from terminal._lines import History, Row, row_entry
 from terminal._sgr import apply_sgr
-from terminal.frames import DEFAULT_STYLE, Attr, Style, StyleTable
+from terminal.frames import Attr, Style, StyleTable
 from terminal.unicode import char_width
 
 ZWJ = "\u200d"
 # Style caches stay small however many distinct sequences a program sends.
 _CACHE_LIMIT = 4096
+_PROTECTED = int(Attr.PROTECTED)
 
 
 class SavedCursor:
@@ -68,7 +69,6 @@ class GridScreen:
         self.x = self.y = 0
         self.pending = False
         self.sid = 0
-        self.style = DEFAULT_STYLE
         self.top, self.bottom = 0, lines - 1
         self.left, self.right = 0, cols - 1
         self.private_modes: set[int] = {7, 25}
@@ -79,7 +79,7 @@ class GridScreen:
         self.charset_map: str | None = None
         self.saved = SavedCursor()
         self._other_saved = SavedCursor()
-        self.last_char = ""
+        self.last_text = ""  # for REP
         self._update_simple()
         self.damage_all(full=True)
 
@@ -116,10 +116,14 @@ class GridScreen:
         return 69 in self.private_modes
 
     # -- styles -----------------------------------------------------------------------
+    @property
+    def style(self) -> Style:
+        """The current rendition (``sid`` is its id; SGR changes it)."""
+        return self.styles[self.sid]
+
     def set_style(self, style: Style) -> None:
-        self.style = style
         self.sid = self.styles.intern(style)
-        if style.attrs & Attr.PROTECTED:
+        if style[2] & _PROTECTED:
             self._protected.add(self.sid)
 
     def select_graphic_rendition_text(self, params: str) -> None:
@@ -133,19 +137,21 @@ class GridScreen:
             self._sgr_cache[key] = self.sid
         else:
             self.sid = sid
-            self.style = self.styles[sid]
 
     def select_graphic_rendition(self, *attrs: int) -> None:
         """pyte's signature: SGR from integer parameters."""
         self.select_graphic_rendition_text(";".join(map(str, attrs)))
 
-    def erase_sid(self) -> int:
-        """Erased cells take the current background colour only (xterm's BCE)."""
-        sid = self._erase_cache.get(self.sid)
+    def erase_sid(self, current: int = -1) -> int:
+        """Erased cells take the background colour only of the current style (or of
+        style ``current``): xterm's BCE."""
+        if current < 0:
+            current = self.sid
+        sid = self._erase_cache.get(current)
         if sid is None:
-            bg = self.style.bg
+            bg = self.styles[current].bg
             sid = self.styles.intern(Style(bg=bg)) if bg != -1 else 0
-            self._erase_cache[self.sid] = sid
+            self._erase_cache[current] = sid
         return sid
 
     # -- drawing ----------------------------------------------------------------------
@@ -182,7 +188,7 @@ class GridScreen:
             if self.charset_map is not None:
                 text = text.translate(self.charset_map)
             self._draw_chars(text)
-        self.last_char = text[-1:]
+        self.last_text = text
 
     def _draw_cells(self, cells: list[str]) -> None:
         """Write cells (wide characters as two) from the cursor, wrapping."""
@@ -518,6 +524,17 @@ class GridScreen:
             self.x = min(column, self.columns - 1)
         self.pending = False
 
+    def cup(self, line: str | None, column: str | None) -> None:
+        """CUP from its parameter text (the tokenizer's fast path). Hot path."""
+        if 6 in self.private_modes:
+            self.cursor_position(int(line) if line else 1, int(column) if column else 1)
+            return
+        y = int(line) - 1 if line else 0
+        x = int(column) - 1 if column else 0
+        self.y = 0 if y < 0 else (y if y < self.lines else self.lines - 1)
+        self.x = 0 if x < 0 else (x if x < self.columns else self.columns - 1)
+        self.pending = False
+
     def cursor_to_column(self, column: int = 1) -> None:
         """CHA/HPA."""
         column = max(1, column) - 1
@@ -759,9 +776,10 @@ class GridScreen:
 
     def repeat_character(self, count: int = 1) -> None:
         """REP: the last printed character again, ``count`` times (bounded by the screen)."""
-        if self.last_char:
+        last = self.last_text[-1:]
+        if last:
             count = min(max(1, count), self.columns * self.lines)
-            self.draw(self.last_char * count)
+            self.draw(last * count)
 
     # -- rectangles (VT420) -----------------------------------------------------------
     def rect(self, params: list[int], first: int = 0) -> tuple[int, int, int, int] | None:
@@ -847,7 +865,6 @@ class GridScreen:
         self.x, self.y = min(s.x, self.columns - 1), min(s.y, self.lines - 1)
         self.pending = s.pending and self.x == self.columns - 1
         self.sid = s.sid
-        self.style = self.styles[s.sid]
         for mode, on in ((6, s.origin), (7, s.autowrap)):
             if on:
                 self.private_modes.add(mode)

@@ -11,9 +11,12 @@ runs once per distinct sequence, not once per sequence received.
 
 from __future__ import annotations
 
+import re
+
 from terminal.frames import DEFAULT_COLOR, Attr, Style, Underline, rgb
 
-_SET = {
+# Plain ints: IntFlag arithmetic costs a Python call per operation.
+_SET_FLAGS = {
     1: Attr.BOLD,
     2: Attr.DIM,
     3: Attr.ITALIC,
@@ -24,7 +27,8 @@ _SET = {
     9: Attr.STRIKE,
     53: Attr.OVERLINE,
 }
-_CLEAR = {
+_SET = {code: int(flag) for code, flag in _SET_FLAGS.items()}
+_CLEAR_FLAGS = {
     22: Attr.BOLD | Attr.DIM,
     23: Attr.ITALIC,
     25: Attr.BLINK | Attr.RAPID_BLINK,
@@ -33,6 +37,10 @@ _CLEAR = {
     29: Attr.STRIKE,
     55: Attr.OVERLINE,
 }
+_CLEAR = {code: int(flag) for code, flag in _CLEAR_FLAGS.items()}
+_NEW = tuple.__new__
+# The forms programs send most: one colour, in the ';' form.
+_ONE_COLOR = re.compile(r"([345])8;(?:5;(\d{1,3})|2;(\d{1,3});(\d{1,3});(\d{1,3}))\Z")
 
 
 def _int(text: str) -> int:
@@ -58,6 +66,25 @@ def _color(kind: int, comps: list[int]) -> int | None:
 def apply_sgr(style: Style, params: str) -> Style:
     """The style after ``CSI params m`` starting from ``style`` (the hyperlink is kept)."""
     fg, bg, attrs, underline, ul_color, link = style
+    m = _ONE_COLOR.match(params)
+    if m is not None:
+        which, index, r, g, b = m.groups()
+        if index is not None:
+            color = int(index)
+            if color > 255:
+                return style
+        else:
+            r_, g_, b_ = int(r), int(g), int(b)  # type: ignore[arg-type]
+            if r_ > 255 or g_ > 255 or b_ > 255:
+                return style
+            color = rgb(r_, g_, b_)
+        if which == "3":
+            fg = color
+        elif which == "4":
+            bg = color
+        else:
+            ul_color = color
+        return _NEW(Style, (fg, bg, attrs, underline, ul_color, link))  # type: ignore[no-any-return]
     groups = params.split(";") if params else ["0"]
     i = 0
     count = len(groups)
@@ -72,14 +99,14 @@ def apply_sgr(style: Style, params: str) -> Style:
                 comps = subs[2:]
                 if subs[1] == 2 and len(comps) >= 4:
                     comps = comps[1:4]
-                color = _color(subs[1], comps)
-                if color is not None:
+                sub_color = _color(subs[1], comps)
+                if sub_color is not None:
                     if code == 38:
-                        fg = color
+                        fg = sub_color
                     elif code == 48:
-                        bg = color
+                        bg = sub_color
                     else:
-                        ul_color = color
+                        ul_color = sub_color
             elif code == 4:
                 style_n = subs[1] if len(subs) > 1 else 1
                 if 0 <= style_n <= 5:
@@ -125,15 +152,15 @@ def apply_sgr(style: Style, params: str) -> Style:
             else:
                 i = count  # xterm stops at an unknown colour kind
                 continue
-            color = _color(kind, comps)
-            if color is not None:
+            semi_color = _color(kind, comps)
+            if semi_color is not None:
                 if code == 38:
-                    fg = color
+                    fg = semi_color
                 elif code == 48:
-                    bg = color
+                    bg = semi_color
                 else:
-                    ul_color = color
-    return Style(fg, bg, attrs, underline, ul_color, link)
+                    ul_color = semi_color
+    return _NEW(Style, (fg, bg, attrs, underline, ul_color, link))  # type: ignore[no-any-return]
 
 
 def sgr_report(style: Style) -> str:

@@ -22,7 +22,7 @@ from pyte import control as ctrl
 from pyte import escape as esc
 
 from terminal import _replies as rep
-from terminal._flood import draw_block
+from terminal._flood import draw_block, draw_segments
 from terminal._lines import entry_line, entry_text
 from terminal._parser import Handler, Parser
 from terminal._screen import GridScreen
@@ -278,6 +278,10 @@ class Emulator(GridScreen):
     def draw_lines(self, text: str) -> None:
         """A block of text with CR LF pairs and SGR sequences (the flood fast path)."""
         draw_block(self, text)
+
+    def draw_segments(self, text: str) -> None:
+        """Text and SGR sequences without line breaks."""
+        draw_segments(self, text)
 
     # -- controls with host effects ---------------------------------------------------
     def reply(self, text: str) -> None:
