@@ -114,7 +114,7 @@ class TabPage(QWidget):
             handle.bell.connect(self._on_bell)
             handle.notice.connect(self._on_notice)
             self._poll.start()
-            QTimer.singleShot(0, self._poll_foreground)
+            QTimer.singleShot(0, self, self._poll_foreground)  # self: dropped if deleted first
 
     # -- what the window reads -------------------------------------------------------
     def title(self) -> str:

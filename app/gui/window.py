@@ -354,7 +354,7 @@ class MainWindow(QMainWindow):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._wanted_grid is not None:
-            QTimer.singleShot(0, self._fit_grid)
+            QTimer.singleShot(0, self, self._fit_grid)
 
     def _fit_grid(self) -> None:
         wanted, self._wanted_grid = self._wanted_grid, None
