@@ -89,6 +89,8 @@ class Hosted:
             "attached": len(self.cursors),
             "private": self.private,
             "history": int(emulator.history_total),
+            "foreground": self.session.foreground_process_name() or "",
+            "foreground_cwd": self.session.cwd() or "",
         }
 
 

@@ -1,0 +1,328 @@
+"""Sessions in the worker, seen through ``SessionHandle``: the GUI's default backend.
+
+``RemoteBackend`` shares the supervisor's ``ipc.client.Client`` among every tab: it creates
+sessions (``session.create`` then ``session.attach``), routes ``frame`` and
+``session.exited`` notifications to the right ``RemoteSessionHandle``, keeps a cached
+``session.list`` (foreground program, working directory, busy) refreshed once a second,
+records the window layout (``layout.set``) and reattaches every handle when the
+supervisor reconnects.
+
+While the worker is unreachable a handle keeps its last screen (the view holds it), says
+"reconnecting" through ``notice``, and buffers typed input up to ``INPUT_BUFFER_LIMIT``
+bytes; past that, input is refused with a visible notice, never silently lost. A session
+that ended with a crashed worker is reported by ``lost`` and keeps its screen read-only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
+
+from app.gui.backend import SessionHandle
+from app.gui.supervisor import WorkerSupervisor
+from ipc.errors import IpcError, NotFound
+from ipc.messages import MsgType
+from terminal.frames import Frame, Line, line_from_wire, style_from_wire
+
+log = logging.getLogger("emberterm.gui.remote")
+
+INPUT_BUFFER_LIMIT = 64 * 1024
+CREATE_TIMEOUT = 5.0
+HISTORY_PAGE = 500
+
+
+class RemoteError(Exception):
+    """Creating a session in the worker failed; ``user_message`` is safe to show."""
+
+    def __init__(self, user_message: str, *, unavailable: bool) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+        self.unavailable = unavailable
+
+
+class RemoteSessionHandle(SessionHandle):
+    """One worker-hosted session."""
+
+    # The session ended with a worker that crashed: its screen stays, read-only.
+    lost = Signal()
+    # Fetched history arrived: a view waiting for it repaints.
+    history_arrived = Signal()
+
+    def __init__(self, backend: RemoteBackend, session_id: str, info: dict[str, Any]) -> None:
+        super().__init__(backend)
+        self._backend = backend
+        self._id = session_id
+        self.info = dict(info)
+        self.size: tuple[int, int] | None = None
+        self.ended = False
+        self.is_lost = False
+        self._pending_input = bytearray()
+        self._history: dict[int, Line] = {}
+        self._fetching: set[int] = set()
+        self.styles_seen: dict[int, Any] = {}
+
+    # -- SessionHandle ---------------------------------------------------------------------
+    @property
+    def session_id(self) -> str:
+        return self._id
+
+    @property
+    def persistent(self) -> bool:
+        return True
+
+    @property
+    def pid(self) -> int | None:
+        pid = self.info.get("pid")
+        return int(pid) if pid else None
+
+    def write(self, data: bytes) -> None:
+        if self.ended or not data:
+            return
+        client = self._backend.client
+        if client is None or not client.is_ready or self._pending_input:
+            if len(self._pending_input) + len(data) > INPUT_BUFFER_LIMIT:
+                self.notice.emit(
+                    "Not connected to the session server: input refused "
+                    f"({len(self._pending_input)} bytes are waiting to be sent)."
+                )
+                return
+            self._pending_input += data
+            self.notice.emit("Reconnecting to the session server… typed input is held.")
+            return
+        self._send(bytes(data))
+
+    def _send(self, data: bytes) -> None:
+        def done(reply: Any) -> None:
+            if reply is None and not self.ended:
+                log.warning("input to %s may not have arrived", self._id)
+
+        self._backend.call(MsgType.SESSION_WRITE, {"session": self._id, "data": data}, done)
+
+    def flush_input(self) -> None:
+        if self._pending_input and not self.ended:
+            data, self._pending_input = bytes(self._pending_input), bytearray()
+            self._send(data)
+
+    def resize(self, columns: int, rows: int) -> None:
+        self.size = (columns, rows)
+        if not self.ended:
+            self._backend.call(MsgType.SESSION_RESIZE,
+                               {"session": self._id, "columns": columns, "rows": rows})
+
+    def close(self) -> None:
+        if not self.ended:
+            self._backend.call(MsgType.SESSION_CLOSE, {"session": self._id})
+
+    def foreground_process(self) -> str:
+        return str(self.info.get("foreground") or "")
+
+    def cwd(self) -> str:
+        return str(self.info.get("foreground_cwd") or self.info.get("cwd") or "")
+
+    def is_busy(self) -> bool:
+        return bool(self.info.get("busy"))
+
+    def fetch_history(self, first: int, count: int) -> list[tuple[int, Line]]:
+        """Lines already fetched; the rest are asked for and ``history_arrived`` follows."""
+        have = [(n, self._history[n]) for n in range(first, first + count) if n in self._history]
+        page = first - first % HISTORY_PAGE
+        while page < first + count:
+            if page not in self._fetching and not all(
+                n in self._history for n in range(max(page, first), min(page + HISTORY_PAGE,
+                                                                         first + count))
+            ):
+                self._fetching.add(page)
+                self._backend.call(
+                    MsgType.HISTORY_FETCH,
+                    {"session": self._id, "first": page, "count": HISTORY_PAGE},
+                    lambda reply, page=page: self._on_history(page, reply),
+                    channel="query",
+                )
+            page += HISTORY_PAGE
+        return have
+
+    def _on_history(self, page: int, reply: Any) -> None:
+        self._fetching.discard(page)
+        if not reply:
+            return
+        for item in reply.get("lines", []):
+            self._history[int(item[0])] = line_from_wire(item[1:])
+        self.styles_seen.update({int(s[0]): style_from_wire(s[1:]) for s in reply["styles"]})
+        self.history_arrived.emit()
+
+    def request_full_frame(self) -> None:
+        self._backend.attach(self)
+
+    # -- from the backend --------------------------------------------------------------------
+    def deliver(self, frame: Frame) -> None:
+        self.frame.emit(frame)
+
+    def finish(self, status: Any) -> None:
+        if not self.ended:
+            self.ended = True
+            self.exited.emit(status)
+
+    def mark_lost(self) -> None:
+        if not self.ended:
+            self.ended = True
+            self.is_lost = True
+            self.notice.emit("The session server stopped and this session ended with it; "
+                             "its last screen is kept here.")
+            self.lost.emit()
+
+
+class RemoteBackend(QObject):
+    """Every tab's sessions in the worker, over the supervisor's client."""
+
+    def __init__(self, supervisor: WorkerSupervisor, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.supervisor = supervisor
+        self.handles: dict[str, RemoteSessionHandle] = {}
+        self.sessions: list[dict[str, Any]] = []  # the last session.list
+        self._wired: object | None = None
+        supervisor.connected.connect(self._on_connected)
+        supervisor.state_changed.connect(self._on_state)
+        self._poll = QTimer(self)
+        self._poll.setObjectName("session_list_poll")
+        self._poll.setInterval(1000)
+        self._poll.timeout.connect(self.refresh)
+        self._wire()
+
+    @property
+    def client(self) -> Any:
+        return self.supervisor.client
+
+    def _wire(self) -> None:
+        client = self.client
+        if client is not None and client is not self._wired:
+            client.notification.connect(self._on_notification)
+            self._wired = client
+
+    # -- calls ------------------------------------------------------------------------------
+    def call(
+        self, msg_type: int, payload: dict[str, Any],
+        callback: Callable[[Any], None] | None = None, *, channel: str | None = None,
+    ) -> None:
+        client = self.client
+        if client is None:
+            if callback is not None:
+                callback(None)
+            return
+        client.call_cb(msg_type, payload, callback or (lambda _r: None), fallback=None,
+                       channel=channel)
+
+    def call_and_wait(self, msg_type: int, payload: dict[str, Any], timeout: float) -> Any:
+        """A call whose answer the caller needs now (creating a tab): runs the event loop
+        until the reply, the fallback or the deadline. Raises the call's ``IpcError``."""
+        client = self.client
+        if client is None or self.supervisor.fallback:
+            raise RemoteError("The session server is not available.", unavailable=True)
+        loop = QEventLoop()
+        box: list[Any] = []
+
+        def done(reply: Any) -> None:
+            box.append(reply)
+            loop.quit()
+
+        client.call_cb(msg_type, payload, done, fallback=None, timeout=timeout)
+        if not box:
+            QTimer.singleShot(int(timeout * 1000) + 200, loop.quit)
+            loop.exec()
+        if not box or box[0] is None:
+            err: IpcError | None = client.last_error
+            text = err.user_message() if err else "The session server did not answer."
+            unavailable = err is None or err.counts_as_failure or err.kind in (
+                "circuit_open", "unavailable", "timeout")
+            raise RemoteError(text, unavailable=unavailable)
+        return box[0]
+
+    # -- sessions ---------------------------------------------------------------------------
+    def create(
+        self, argv: Sequence[str] | None, *, cwd: str | None, columns: int, rows: int,
+        history: int = 10000, window: int = 0, tab: int = 0,
+    ) -> RemoteSessionHandle:
+        reply = self.call_and_wait(MsgType.SESSION_CREATE, {
+            "argv": list(argv) if argv else None, "cwd": cwd, "columns": columns,
+            "rows": rows, "window": window, "tab": tab,
+        }, CREATE_TIMEOUT)
+        return self.adopt(reply["session"], {"pid": reply.get("pid")}, (columns, rows))
+
+    def adopt(self, sid: str, info: dict[str, Any],
+              size: tuple[int, int] | None = None) -> RemoteSessionHandle:
+        """A handle for an existing session (restored layout, spawned by the CLI)."""
+        handle = RemoteSessionHandle(self, sid, info)
+        handle.size = size
+        self.handles[sid] = handle
+        handle.destroyed.connect(lambda *_a, sid=sid: self.handles.pop(sid, None))
+        self.attach(handle)
+        if not self._poll.isActive():
+            self._poll.start()
+        return handle
+
+    def attach(self, handle: RemoteSessionHandle) -> None:
+        payload: dict[str, Any] = {"session": handle.session_id}
+        if handle.size:
+            payload["columns"], payload["rows"] = handle.size
+
+        def done(reply: Any) -> None:
+            err = self.client.last_error if self.client is not None else None
+            if reply is None and isinstance(err, NotFound):
+                handle.mark_lost()
+            elif reply is not None:
+                handle.notice.emit("")
+                handle.flush_input()
+
+        self.call(MsgType.SESSION_ATTACH, payload, done)
+
+    def list_sessions(self, timeout: float = 2.0) -> list[dict[str, Any]]:
+        reply = self.call_and_wait(MsgType.SESSION_LIST, {}, timeout)
+        self.sessions = list(reply.get("sessions", []))
+        return self.sessions
+
+    def refresh(self) -> None:
+        def done(reply: Any) -> None:
+            if reply is None:
+                return
+            self.sessions = list(reply.get("sessions", []))
+            for info in self.sessions:
+                handle = self.handles.get(info["session"])
+                if handle is not None:
+                    handle.info.update(info)
+
+        self.call(MsgType.SESSION_LIST, {}, done)
+
+    def set_layout(self, placements: list[tuple[str, int, int]]) -> None:
+        self.call(MsgType.LAYOUT_SET, {"placements": [list(p) for p in placements]})
+
+    # -- events -----------------------------------------------------------------------------
+    def _on_notification(self, msg_type: int, payload: Any) -> None:
+        if not isinstance(payload, dict):
+            return
+        handle = self.handles.get(str(payload.get("session")))
+        if msg_type == MsgType.FRAME and handle is not None:
+            try:
+                frame = Frame.from_wire(payload["frame"])
+            except (KeyError, ValueError):
+                log.warning("malformed frame for %s dropped", payload.get("session"))
+                handle.request_full_frame()
+                return
+            handle.deliver(frame)
+        elif msg_type == MsgType.SESSION_EXITED and handle is not None:
+            handle.finish(payload.get("status"))
+
+    def _on_connected(self) -> None:
+        self._wire()
+        for handle in list(self.handles.values()):
+            if not handle.ended:
+                self.attach(handle)
+
+    def _on_state(self, state: str) -> None:
+        if state in ("reconnecting", "fallback"):
+            text = ("The session server is not answering; reconnecting…" if state ==
+                    "reconnecting" else "The session server could not be restarted.")
+            for handle in self.handles.values():
+                if not handle.ended:
+                    handle.notice.emit(text)
