@@ -186,8 +186,8 @@ class Client(QObject):
         except TimeoutError:
             return False
         finally:
-            self.connected.disconnect(on_up)
-            self.disconnected.disconnect(on_down)
+            disconnect_all(self.connected, on_up)
+            disconnect_all(self.disconnected, on_down)
 
     def close(self) -> None:
         """Hang up; pending calls get ``Cancelled`` (their fallbacks)."""
@@ -435,7 +435,9 @@ class Client(QObject):
         if packet.type in (MsgType.REPLY, MsgType.ERROR):
             if packet.request_id == 0 and packet.type == MsgType.ERROR:
                 # refused before the hello was read (the server is full)
-                self._lose(error_of(packet))
+                err = error_of(packet)
+                self._record(err, "connect")
+                self._lose(err)
                 return
             if packet.request_id not in self._calls:
                 self.late_replies += 1

@@ -79,10 +79,10 @@ def emit(signal: SignalInstance, *args: Any) -> None:
         _incref(result)
 
 
-def disconnect_all(signal: SignalInstance) -> None:
-    """``signal.disconnect()``, with the same workaround as ``emit`` (its bool result
-    loses a reference too on PySide6 6.12.0)."""
-    result: object = signal.disconnect()
+def disconnect_all(signal: SignalInstance, slot: Any = None) -> None:
+    """``signal.disconnect()`` (or ``signal.disconnect(slot)``), with the same workaround
+    as ``emit``: its bool result loses a reference too on PySide6 6.12.0."""
+    result: object = signal.disconnect() if slot is None else signal.disconnect(slot)
     if _EMIT_DROPS_BOOL and isinstance(result, bool):
         _incref(result)
 

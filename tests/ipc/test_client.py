@@ -15,13 +15,16 @@ from typing import Any
 
 import pytest
 import qasync
+from PySide6.QtCore import QObject, QTimer, Signal
 from pytestqt.qtbot import QtBot
 
 from ipc.breaker import BreakerConfig, Breakers
 from ipc.client import Client, ClientState
 from ipc.errors import ErrorKind, IpcError, RemoteError
+from ipc.framing import Packet
 from ipc.messages import MsgType
 from ipc.server import Server
+from ipc.transport import emit
 
 
 def _load_helpers() -> Any:
@@ -365,3 +368,79 @@ def test_coroutine_handlers_answer_and_fail_like_plain_ones(rig: Rig, loop: Any)
     err = rig.client.last_error
     assert err is not None and err.kind is ErrorKind.REMOTE
     assert err.correlation_id == "c0ffee000001" and "secret" not in err.user_message()
+
+
+# -- the channel seam: no sockets at all ------------------------------------------------
+
+
+class FakeChannel(QObject):
+    """A channel that answers from a script: packet -> list of packets to deliver."""
+
+    packet_received = Signal(object)
+    closed = Signal()
+    error = Signal(object)
+    connected = Signal()
+
+    def __init__(self, script: Any) -> None:
+        super().__init__()
+        self.script = script
+        self.sent: list[Packet] = []
+        self._open = False
+
+    @property
+    def is_open(self) -> bool:
+        return self._open
+
+    def connect_to(self, name: str) -> None:
+        self._open = True
+        QTimer.singleShot(0, lambda: emit(self.connected))
+
+    def send(self, packet: Packet) -> bool:
+        self.sent.append(packet)
+        for answer in self.script(packet):
+            QTimer.singleShot(0, lambda a=answer: emit(self.packet_received, a))
+        return True
+
+    def close(self, *, flush: bool = False) -> None:
+        if self._open:
+            self._open = False
+            emit(self.closed)
+
+
+def test_the_channel_factory_seam_carries_hello_and_calls(qtbot: QtBot) -> None:
+    def script(p: Packet) -> list[Packet]:
+        if p.type == MsgType.HELLO:
+            return [Packet(MsgType.REPLY, p.request_id, p.correlation_id,
+                           {"version": [1, 0], "server": "fake", "pid": 1})]
+        return [Packet(MsgType.REPLY, p.request_id, p.correlation_id, {"n": p.payload["n"]})]
+
+    channels: list[FakeChannel] = []
+
+    def factory() -> FakeChannel:
+        channels.append(FakeChannel(script))
+        return channels[-1]
+
+    client = Client("nowhere", token="tok", kind="cli", channel_factory=factory)
+    with qtbot.waitSignal(client.connected, timeout=2000):
+        client.open()
+    hello = channels[0].sent[0]
+    assert hello.type == MsgType.HELLO
+    assert hello.payload == {"version": [1, 0], "kind": "cli", "token": "tok",
+                             "pid": os.getpid()}
+    out: list[Any] = []
+    client.call_cb(MsgType.STATUS, {"n": 5}, out.append, fallback=None)
+    qtbot.waitUntil(lambda: out == [{"n": 5}], timeout=2000)
+    client.close()
+
+
+def test_refused_at_the_door_is_overloaded(qtbot: QtBot) -> None:
+    def script(p: Packet) -> list[Packet]:
+        return [Packet(MsgType.ERROR, 0, "", {"code": "overloaded", "message": "full"})]
+
+    client = Client("nowhere", token="tok", channel_factory=lambda: FakeChannel(script))
+    with qtbot.waitSignal(client.disconnected, timeout=2000):
+        client.open()
+    assert client.last_error is not None and client.last_error.kind is ErrorKind.OVERLOADED
+    out: list[Any] = []
+    client.call_cb(MsgType.STATUS, {}, out.append, fallback="fb")
+    assert out == ["fb"]
