@@ -435,9 +435,9 @@ class Client(QObject):
         if packet.type in (MsgType.REPLY, MsgType.ERROR):
             if packet.request_id == 0 and packet.type == MsgType.ERROR:
                 # refused before the hello was read (the server is full)
-                err = error_of(packet)
-                self._record(err, "connect")
-                self._lose(err)
+                refusal = error_of(packet)
+                self._record(refusal, "connect")
+                self._lose(refusal)
                 return
             if packet.request_id not in self._calls:
                 self.late_replies += 1
