@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -143,3 +144,29 @@ def test_a_missing_config_file_given_by_name_is_warned(
     result = _run_app(["--config", str(tmp_path / "typo.toml"), "-e", "true"], emberterm_home)
     assert result.returncode == 0, result.stderr
     assert f"{tmp_path / 'typo.toml'}: no such file; using the defaults" in result.stderr
+
+
+def test_main_in_process_runs_until_the_last_window_closes(
+    qapp: Any, emberterm_home: Path, tmp_path: Path
+) -> None:
+    """The same as the subprocess test, in this process (so coverage sees ``main``)."""
+    import asyncio
+    import logging
+
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    config = tmp_path / "c.toml"
+    config.write_text("[font]\nsize = 'x'\n")
+    try:
+        status = main(["--config", str(config), "--title", "t", "--geometry", "40x10",
+                       "--cwd", str(tmp_path), "-e", "sh", "-c", "exit 3"])
+    finally:
+        for handler in root.handlers[:]:
+            if handler not in handlers:
+                root.removeHandler(handler)
+                handler.close()
+        asyncio.set_event_loop(None)
+    assert status == 0
+    log = (emberterm_home / "logs" / "gui.log").read_text()
+    assert "'font.size' must be a number" in log
+    assert "exited with 3" in log
