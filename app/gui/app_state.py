@@ -113,6 +113,9 @@ class AppState(QObject):
         self.confirm = confirm
         self._alert = alert or (lambda window: QApplication.alert(window))
         self._warned = False
+        # Settings a person changed from a view ("don't ask again"), kept for this process
+        # over what the config file says.
+        self.view_overrides: dict[str, Any] = {}
         self.watcher = None
         if watch and loaded.path is not None:
             from app.gui.config_watch import ConfigWatcher
@@ -162,7 +165,26 @@ class AppState(QObject):
         return self._view_factory(handle, self.view_settings())
 
     def view_settings(self) -> Any:
-        return view_settings_from_config(self.config)
+        settings = view_settings_from_config(self.config)
+        return dataclasses.replace(settings, **self.view_overrides)
+
+    def remember_view_settings(self, changed: Any) -> None:
+        """A view changed one of its settings (e.g. "don't ask again" on a paste).
+
+        Remembered for new tabs and reloads, and given to the open views, whose zoom and
+        other state are left alone (only the changed fields are replaced).
+        """
+        base = view_settings_from_config(self.config)
+        for f in dataclasses.fields(changed):
+            value = getattr(changed, f.name)
+            if f.name in VIEW_SETTINGS_KEYS and value != getattr(base, f.name):
+                self.view_overrides[f.name] = value
+        for window in self.windows:
+            for page in window.pages():
+                view: Any = page.view
+                current: Any = getattr(view, "settings", None)
+                if current is not None and dataclasses.is_dataclass(current):
+                    view.settings = dataclasses.replace(current, **self.view_overrides)
 
     def alert(self, window: QWidget) -> None:
         self._alert(window)

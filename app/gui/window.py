@@ -161,6 +161,9 @@ class MainWindow(QMainWindow):
             else:
                 page = TabPage(handle, view, hold=hold, initial_title=title, program=program)
                 handle.setParent(page)
+                changed = getattr(view, "settings_changed", None)
+                if changed is not None:
+                    changed.connect(self._state.remember_view_settings)
         page.title_changed.connect(self._on_page_title_changed)
         page.finished.connect(self._on_page_finished)
         page.bell_rang.connect(self._on_bell)

@@ -11,6 +11,7 @@ import os
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ class Questions:
 
 
 def sh_config(extra: str = "") -> LoadResult:
-    config, warnings = parse_config("[shell]\nprogram = 'sh'\n" + extra)
+    config, warnings = parse_config(extra + "\n[shell]\nprogram = 'sh'\n")
     assert warnings == []
     return LoadResult(config, [])
 
@@ -355,3 +356,17 @@ def test_key_bindings_work_while_the_terminal_has_the_focus(
     QTest.keyClicks(view, "echo typed-$((6*7))")
     QTest.keyClick(view, Qt.Key.Key_Return)
     wait_for_text(qtbot, first, r"typed-42")
+
+
+def test_dont_ask_again_on_a_paste_holds_for_every_tab(qtbot: Any, states: list[AppState]) -> None:
+    state = make_state(states)
+    window = open_window(qtbot, state)
+    window.new_tab()
+    first, second = (view_of(page) for page in window.pages())
+    assert first.settings.paste_warning and second.settings.paste_warning
+    first.settings_changed.emit(replace(first.settings, paste_warning=False))
+    assert not second.settings.paste_warning
+    assert not view_of(window.new_tab()).settings.paste_warning
+    # A config reload keeps the person's choice.
+    state.apply_loaded(sh_config("[font]\nsize = 12\n"))
+    assert not second.settings.paste_warning and second.settings.font_size == 12.0
