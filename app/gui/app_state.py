@@ -183,7 +183,7 @@ class AppState(QObject):
             for page in window.pages():
                 view: Any = page.view
                 current: Any = getattr(view, "settings", None)
-                if current is not None and dataclasses.is_dataclass(current):
+                if dataclasses.is_dataclass(current) and not isinstance(current, type):
                     view.settings = dataclasses.replace(current, **self.view_overrides)
 
     def alert(self, window: QWidget) -> None:
