@@ -53,7 +53,6 @@ from ipc.errors import (
     IpcError,
     Overloaded,
     ProtocolError,
-    RejectedError,
     RemoteError,
     Unauthorized,
     Unsupported,
@@ -106,6 +105,23 @@ class ServerLimits:
     memory_pressure_at: float = 0.85
     memory_sample_every: float = 5.0
     tick_interval: float = 0.5
+
+    def __post_init__(self) -> None:
+        problems = [
+            name
+            for name, ok in (
+                ("max_connections", self.max_connections >= 1),
+                ("non_gui_limit", 0 <= self.non_gui_limit <= self.max_connections),
+                ("busy_off", 0 < self.busy_off < self.busy_on <= 1),
+                ("dead_after", 0 < self.ping_after < self.dead_after),
+                ("resume_below", 0 < self.resume_below < self.coalesce_at <= 1),
+                ("max_pending", self.output_budget <= self.max_pending),
+                ("tick_interval", self.tick_interval > 0),
+            )
+            if not ok
+        ]
+        if problems:
+            raise ValueError(f"invalid server limits: {', '.join(problems)}")
 
 
 class Handler(Protocol):
@@ -583,9 +599,10 @@ class Server(QObject):
                 client.rate_limited += 1
                 raise Overloaded("too much input: rate limited")
         except IpcError as err:
-            if isinstance(err, Unsupported | RejectedError):
-                log.info("request %s from client %s refused: %s",
-                         packet.type, client.id, err.detail)
+            with correlation(packet.correlation_id or None):
+                level = logging.DEBUG if isinstance(err, Overloaded) else logging.INFO
+                log.log(level, "request %s from client %s refused: %s", packet.type,
+                        client.id, err.detail)
             self._send(client, error_reply(packet, err))
             return
         self._dispatch(client, Packet(packet.type, packet.request_id,

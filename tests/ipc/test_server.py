@@ -360,3 +360,12 @@ def test_an_oversize_packet_closes_only_that_client(rig: Rig, qtbot: QtBot) -> N
     qtbot.waitUntil(lambda: rig.server.in_use() == 1, timeout=3000)
     assert len(rig.handler.closed) == 1
     assert status(good, qtbot, 2).type == MsgType.REPLY
+
+
+def test_limits_that_contradict_each_other_are_refused() -> None:
+    with pytest.raises(ValueError, match="non_gui_limit"):
+        ServerLimits(max_connections=10, non_gui_limit=20)
+    with pytest.raises(ValueError, match="busy_off"):
+        ServerLimits(busy_on=0.5, busy_off=0.6)
+    with pytest.raises(ValueError, match="dead_after"):
+        ServerLimits(ping_after=20, dead_after=15)
