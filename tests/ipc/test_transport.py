@@ -177,3 +177,24 @@ def test_connect_to_absent_server_fails_at_once(qtbot: QtBot) -> None:
         client.connect_to(short_socket_name())
     assert errors and errors[0].kind == "unavailable"  # type: ignore[attr-defined]
     assert client.socket.state() == QLocalSocket.LocalSocketState.UnconnectedState
+
+
+def test_emit_and_disconnect_leave_the_refcount_of_true_alone(qtbot: QtBot) -> None:
+    """PySide6 6.12.0 drops a reference to True per emit()/disconnect(); the wrappers
+    give it back (without them CPython aborts after a few hundred emits)."""
+    from PySide6.QtCore import QObject, Signal
+
+    from ipc.transport import disconnect_all, emit
+
+    class Source(QObject):
+        fired = Signal(object)
+
+    source = Source()
+    got: list[int] = []
+    before = sys.getrefcount(True)
+    for i in range(500):
+        link = source.fired.connect(got.append)
+        emit(source.fired, i)
+        disconnect_all(source.fired, link)
+    assert got == list(range(500))
+    assert abs(sys.getrefcount(True) - before) < 50
