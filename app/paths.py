@@ -36,6 +36,16 @@ class StatePaths:
     data_dir: Path
     log_dir: Path
     runtime_dir: Path
+    home: Path | None = None  # the EMBERTERM_HOME these came from, if any
+
+    def environment(self, base: dict[str, str] | None = None) -> dict[str, str]:
+        """An environment in which a child process (the worker) finds these same paths."""
+        env = dict(os.environ if base is None else base)
+        if self.home is not None:
+            env[HOME_ENV] = str(self.home)
+        else:
+            env.pop(HOME_ENV, None)
+        return env
 
     @property
     def config_file(self) -> Path:
@@ -113,6 +123,7 @@ def state_paths(environ: dict[str, str] | None = None) -> StatePaths:
             data_dir=root / "data",
             log_dir=root / "logs",
             runtime_dir=root / "run",
+            home=root,
         )
     dirs = platformdirs.PlatformDirs(APP_NAME, appauthor=False)
     if sys.platform.startswith("linux") and not env.get("XDG_RUNTIME_DIR"):

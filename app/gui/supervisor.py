@@ -8,7 +8,8 @@ listens. After ``max_restarts`` restarts within ``restart_window`` seconds it st
 and enters ``fallback``: new tabs then run in this process (not persistent) and the window
 says so.
 
-States (``state_changed``): ``starting``, ``connected``, ``reconnecting``, ``fallback``.
+States (``state_changed``): ``starting``, ``connected``, ``reconnecting``, ``fallback``,
+``stopped``.
 
 What it does not do: it knows nothing of tabs or sessions; ``app.gui.remote_backend``
 reattaches them when ``connected`` is emitted again.
@@ -38,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def spawn_worker(paths: StatePaths) -> subprocess.Popen[bytes]:
     """Start ``python -m app.worker`` detached from this process and its terminal."""
-    env = dict(os.environ)
+    env = paths.environment()
     env.setdefault("PYTHONPATH", str(ROOT))
     return subprocess.Popen(
         [sys.executable, "-m", "app.worker"],
@@ -97,6 +98,8 @@ class WorkerSupervisor(QObject):
         return self.state == "fallback"
 
     def stop(self) -> None:
+        """Stop supervising (the GUI is quitting): no more reconnects or restarts."""
+        self._set_state("stopped")
         self._retry.stop()
         if self.client is not None:
             self.client.close()
@@ -115,7 +118,7 @@ class WorkerSupervisor(QObject):
         return client
 
     def _attempt(self) -> None:
-        if self.fallback:
+        if self.fallback or self.state == "stopped":
             return
         try:
             token = read_token(self.paths.token_file)
@@ -167,7 +170,7 @@ class WorkerSupervisor(QObject):
         self.connected.emit()
 
     def _on_disconnected(self) -> None:
-        if self.fallback:
+        if self.fallback or self.state == "stopped":
             return
         if self._connecting:
             # Nothing answered (no socket, a stale one, refused): start a worker, or keep

@@ -69,3 +69,11 @@ def test_make_private_dir_refuses_a_directory_of_another_user(tmp_path: Path) ->
     os.chown(d, 65534, 65534)
     with pytest.raises(PermissionError, match="another user"):
         make_private_dir(d)
+
+
+def test_a_child_environment_finds_the_same_state(tmp_path: Path) -> None:
+    paths = state_paths({"EMBERTERM_HOME": str(tmp_path)})
+    env = paths.environment({"EMBERTERM_HOME": "/somewhere/else", "X": "1"})
+    assert state_paths(env) == paths and env["X"] == "1"
+    default = state_paths({})
+    assert "EMBERTERM_HOME" not in default.environment({"EMBERTERM_HOME": "/elsewhere"})
