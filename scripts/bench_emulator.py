@@ -298,12 +298,17 @@ def memory_pyte(lines: int) -> dict[str, Any]:
 
 
 def memory_flat(lines: int) -> dict[str, Any]:
-    """Bytes allocated and kept while feeding 5x the history limit into a full history."""
-    emu = Emulator(80, 24, history=lines)
-    emu.feed(_styled(lines + 24))
+    """Bytes kept after feeding 5x the history limit into a full history.
+
+    Tracing starts before the emulator exists: lines made before tracing started and
+    then dropped would otherwise show up as growth when their replacements are traced.
+    """
     gc.collect()
     tracemalloc.start()
     try:
+        emu = Emulator(80, 24, history=lines)
+        emu.feed(_styled(lines + 24))
+        gc.collect()
         baseline = tracemalloc.get_traced_memory()[0]
         fed = 5 * lines
         for start in range(0, fed, 1000):
