@@ -73,11 +73,15 @@ def draw_segments(screen: GridScreen, line: str) -> None:
         if line:
             screen.draw(line)
         return
-    for i, part in enumerate(_SGR_SPLIT.split(line)):
-        if i & 1:
-            screen.select_graphic_rendition_text(part)
-        elif part:
-            screen.draw(part)
+    parts = _SGR_SPLIT.split(line)
+    sgr = screen.select_graphic_rendition_text
+    draw = screen.draw
+    if parts[0]:
+        draw(parts[0])
+    for i in range(1, len(parts), 2):
+        sgr(parts[i])
+        if parts[i + 1]:
+            draw(parts[i + 1])
 
 
 def draw_block(screen: GridScreen, block: str) -> None:
@@ -98,14 +102,25 @@ def draw_block(screen: GridScreen, block: str) -> None:
 
 
 def _line_runs(screen: GridScreen, line: str) -> Runs:
+    """One line's text as runs of (text, style id), applying its SGR. Hot path."""
+    sid = screen.sid
     if "\x1b" not in line:
-        return [(line, screen.sid)]
-    runs: Runs = []
-    for i, part in enumerate(_SGR_SPLIT.split(line)):
-        if i & 1:
-            screen.select_graphic_rendition_text(part)
-        elif part:
-            runs.append((part, screen.sid))
+        return [(line, sid)]
+    parts = _SGR_SPLIT.split(line)
+    cache = screen._sgr_cache
+    miss = screen._sgr_miss
+    runs: Runs = [(parts[0], sid)] if parts[0] else []
+    for i in range(1, len(parts), 2):
+        key = (sid, parts[i])
+        found = cache.get(key)
+        sid = miss(key) if found is None else found
+        text = parts[i + 1]
+        if text:
+            if runs and runs[-1][1] == sid:  # an SGR that changed nothing
+                runs[-1] = (runs[-1][0] + text, sid)  # type: ignore[operator]
+            else:
+                runs.append((text, sid))
+    screen.sid = sid
     return runs
 
 
@@ -241,7 +256,25 @@ def _row(runs: Runs, wrapped: bool, fill: int, cols: int) -> Row:
 
 
 def _entry(runs: Runs, wrapped: bool, fill: int, cols: int) -> Entry:
-    """The same compact entry ``row_entry`` makes of the row ``_row`` would build."""
+    """The same compact entry ``row_entry`` makes of the row ``_row`` would build.
+    Hot path: once per row that scrolls away unseen."""
+    if not fill:
+        texts = [seq if seq.__class__ is str else "".join(seq) for seq, _ in runs]
+        sids = [sid for _, sid in runs]
+        if PAD not in sids and "" not in texts:
+            # Runs from _line_runs never repeat a style next to each other.
+            last = sids[-1]
+            if last == 0:
+                trimmed = texts[-1].rstrip(" ")
+                if trimmed:
+                    texts[-1] = trimmed
+                else:
+                    texts.pop()
+                    sids.pop()
+            if not wrapped and (not texts or (len(texts) == 1 and sids[0] == 0)):
+                return texts[0] if texts else ""
+            code = "".join([chr(len(t)) + chr(sid) for t, sid in zip(texts, sids, strict=True)])
+            return ("".join(texts), code, wrapped, "")
     merged: list[tuple[str, int]] = []
     width = 0
     for seq, sid in runs:

@@ -15,7 +15,7 @@ from pyte import charsets
 
 from terminal._flood import to_cells
 from terminal._lines import History, Row, row_entry
-from terminal._sgr import apply_sgr
+from terminal._sgr import KEEP, Delta, sgr_delta
 from terminal.frames import Attr, Style, StyleTable
 from terminal.unicode import char_width
 
@@ -23,6 +23,7 @@ ZWJ = "\u200d"
 # Style caches stay small however many distinct sequences a program sends.
 _CACHE_LIMIT = 4096
 _PROTECTED = int(Attr.PROTECTED)
+_NEW = tuple.__new__
 
 
 class SavedCursor:
@@ -52,7 +53,11 @@ class GridScreen:
         self.dirty: set[int] = set()
         self.all_dirty = True
         self.full_damage = True  # screen switch / resize / reset: the next frame is full
+        # The style table's own list and index, read directly on the SGR hot path.
+        self._style_list = self.styles._styles
+        self._style_ids = self.styles._ids
         self._sgr_cache: dict[tuple[int, str], int] = {}
+        self._delta_cache: dict[str, Delta] = {}
         self._erase_cache: dict[int, int] = {0: 0}
         self._protected: set[int] = set()
         self.alternate = False
@@ -130,13 +135,40 @@ class GridScreen:
         """SGR from its raw parameter text; cached per (style, text). Hot path."""
         key = (self.sid, params)
         sid = self._sgr_cache.get(key)
+        self.sid = self._sgr_miss(key) if sid is None else sid
+
+    def _sgr_miss(self, key: tuple[int, str]) -> int:
+        """The style id after SGR ``key[1]`` from style ``key[0]``; fills the caches.
+        Hot path for programs that change truecolours all the time."""
+        current, params = key
+        delta = self._delta_cache.get(params)
+        if delta is None:
+            if len(self._delta_cache) > _CACHE_LIMIT:
+                self._delta_cache.clear()
+            delta = self._delta_cache[params] = sgr_delta(params)
+        fg, bg, on, off, underline, ul_color = delta
+        old_fg, old_bg, attrs, old_ul, old_ul_color, link = self._style_list[current]
+        style = _NEW(
+            Style,
+            (
+                old_fg if fg == KEEP else fg,
+                old_bg if bg == KEEP else bg,
+                (attrs & ~off) | on,
+                old_ul if underline == KEEP else underline,
+                old_ul_color if ul_color == KEEP else ul_color,
+                link,
+            ),
+        )
+        sid = self._style_ids.get(style)
         if sid is None:
-            if len(self._sgr_cache) > _CACHE_LIMIT:
-                self._sgr_cache.clear()
-            self.set_style(apply_sgr(self.style, params))
-            self._sgr_cache[key] = self.sid
-        else:
-            self.sid = sid
+            sid = self.styles.intern(style)
+            if style[2] & _PROTECTED:
+                self._protected.add(sid)
+        cache = self._sgr_cache
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()
+        cache[key] = sid
+        return sid
 
     def select_graphic_rendition(self, *attrs: int) -> None:
         """pyte's signature: SGR from integer parameters."""

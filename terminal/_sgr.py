@@ -15,6 +15,8 @@ import re
 
 from terminal.frames import DEFAULT_COLOR, Attr, Style, Underline, rgb
 
+_RGB_FLAG = 1 << 24
+
 # Plain ints: IntFlag arithmetic costs a Python call per operation.
 _SET_FLAGS = {
     1: Attr.BOLD,
@@ -63,28 +65,59 @@ def _color(kind: int, comps: list[int]) -> int | None:
     return None
 
 
+KEEP = -2  # in a delta: the field is left as it was
+# SGR 0 resets every attribute but DECSCA protection, which SGR does not own.
+_ALL_SGR = sum(_SET.values()) | sum(_CLEAR.values())
+
+# What an SGR sequence does, whatever the style it starts from: new colours and underline
+# (KEEP for unchanged) and the attribute bits it sets and clears.
+Delta = tuple[int, int, int, int, int, int]  # fg, bg, set, clear, underline, ul_color
+
+
 def apply_sgr(style: Style, params: str) -> Style:
     """The style after ``CSI params m`` starting from ``style`` (the hyperlink is kept)."""
-    fg, bg, attrs, underline, ul_color, link = style
+    return apply_delta(style, sgr_delta(params))
+
+
+def apply_delta(style: Style, delta: Delta) -> Style:
+    fg, bg, on, off, underline, ul_color = delta
+    old_fg, old_bg, attrs, old_ul, old_ul_color, link = style
+    return _NEW(  # type: ignore[no-any-return]
+        Style,
+        (
+            old_fg if fg == KEEP else fg,
+            old_bg if bg == KEEP else bg,
+            (attrs & ~off) | on,
+            old_ul if underline == KEEP else underline,
+            old_ul_color if ul_color == KEEP else ul_color,
+            link,
+        ),
+    )
+
+
+def sgr_delta(params: str) -> Delta:
+    """What ``CSI params m`` does, as a ``Delta``."""
+    fg = bg = underline = ul_color = KEEP
+    on = off = 0
     m = _ONE_COLOR.match(params)
     if m is not None:
         which, index, r, g, b = m.groups()
         if index is not None:
             color = int(index)
             if color > 255:
-                return style
+                return (fg, bg, on, off, underline, ul_color)
         else:
             r_, g_, b_ = int(r), int(g), int(b)  # type: ignore[arg-type]
             if r_ > 255 or g_ > 255 or b_ > 255:
-                return style
-            color = rgb(r_, g_, b_)
+                return (fg, bg, on, off, underline, ul_color)
+            color = _RGB_FLAG | r_ << 16 | g_ << 8 | b_
         if which == "3":
             fg = color
         elif which == "4":
             bg = color
         else:
             ul_color = color
-        return _NEW(Style, (fg, bg, attrs, underline, ul_color, link))  # type: ignore[no-any-return]
+        return (fg, bg, on, off, underline, ul_color)
     groups = params.split(";") if params else ["0"]
     i = 0
     count = len(groups)
@@ -114,7 +147,8 @@ def apply_sgr(style: Style, params: str) -> Style:
             continue
         code = _int(group)
         if code == 0:
-            fg, bg, attrs, underline, ul_color = DEFAULT_COLOR, DEFAULT_COLOR, 0, 0, DEFAULT_COLOR
+            fg, bg, underline, ul_color = DEFAULT_COLOR, DEFAULT_COLOR, 0, DEFAULT_COLOR
+            on, off = 0, _ALL_SGR
         elif 30 <= code <= 37:
             fg = code - 30
         elif 40 <= code <= 47:
@@ -124,9 +158,11 @@ def apply_sgr(style: Style, params: str) -> Style:
         elif 100 <= code <= 107:
             bg = code - 100 + 8
         elif code in _SET:
-            attrs |= _SET[code]
+            on |= _SET[code]
+            off &= ~_SET[code]
         elif code in _CLEAR:
-            attrs &= ~_CLEAR[code]
+            on &= ~_CLEAR[code]
+            off |= _CLEAR[code]
         elif code == 4:
             underline = Underline.SINGLE
         elif code == 21:
@@ -160,7 +196,7 @@ def apply_sgr(style: Style, params: str) -> Style:
                     bg = semi_color
                 else:
                     ul_color = semi_color
-    return _NEW(Style, (fg, bg, attrs, underline, ul_color, link))  # type: ignore[no-any-return]
+    return (fg, bg, on, off, underline, ul_color)
 
 
 def sgr_report(style: Style) -> str:
