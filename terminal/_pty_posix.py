@@ -1,20 +1,25 @@
-"""The POSIX backend of ``terminal.pty``: a child on ``openpty``, non-blocking I/O on the master.
+"""The POSIX backend of ``terminal.pty``: a child started by ``ptyprocess``, non-blocking I/O.
 
-What it does: starts the child with ``subprocess.Popen`` on the slave side of a new
-pseudo-terminal, as the leader of a new session whose controlling terminal that is; reads
-and writes the master side without ever blocking; resizes with ``TIOCSWINSZ`` (the kernel
-sends the foreground process group SIGWINCH); hangs up, kills and reaps the child; names
-the foreground process group's leader and its working directory from ``/proc`` (Linux).
+What it does: starts the child with ``ptyprocess`` (``forkpty``: a new session whose
+controlling terminal is the new pseudo-terminal) by the absolute path found on the child's
+own PATH; sets the size, IUTF8 and the working directory in the child before ``exec``;
+reads and writes the master side without ever blocking; resizes with ``TIOCSWINSZ`` (the
+kernel sends the foreground process group SIGWINCH); hangs up, kills and reaps the child;
+names the foreground process group's leader and its working directory from ``/proc``
+(Linux).
 
 What it does not do: no threads, no signal handlers (exit is noticed as EOF/EIO on the
-master, then reaped with ``waitpid``), no parsing of output.
+master, then reaped with ``waitpid`` on the child's own pid, never ``-1``), no parsing of
+output, and none of ptyprocess's blocking file objects: only its fork-and-exec is used.
 
-Why ``subprocess.Popen`` and not ``ptyprocess``: ptyprocess looks the program up on our
-PATH rather than the child's, calls ``chdir`` in the forked child without catching its
-failure (a bad cwd leaves a copy of the parent running), and leaves the child of a failed
-``exec`` unreaped. Popen reports a missing program or a bad cwd as an exception in the
-parent and reaps that child itself; the one thing it lacks, making the tty the child's
-controlling terminal, is a single ``ioctl`` in ``preexec_fn``.
+ptyprocess 0.7 has three defects that this module works around (see
+docs/decisions/0009-posix-pty-on-ptyprocess.md): it searches *our* PATH (we resolve the
+program on the child's PATH first and pass the absolute path); its ``chdir`` runs unguarded
+in the forked child, so a bad directory leaves a copy of our process running (we check the
+directory first and do the ``chdir`` ourselves in ``preexec_fn``, whose failure ptyprocess
+reports to the parent like a failed ``exec``); and it raises on a failed ``exec`` without
+reaping the child (``_Fork`` records the child as ptyprocess creates its result, so that we
+can reap it).
 """
 
 from __future__ import annotations
@@ -24,9 +29,12 @@ import fcntl
 import os
 import signal
 import struct
-import subprocess
 import termios
-from collections.abc import Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+import ptyprocess
 
 from terminal.pty import (
     DEFAULT_MAX_PENDING_WRITE,
@@ -46,25 +54,83 @@ __all__ = ["PosixPty", "spawn_posix"]
 # termios.IUTF8 only exists from Python 3.12; Linux and macOS share the value.
 _IUTF8: int = getattr(termios, "IUTF8", 0x4000)
 
+# Signals Python ignores at startup. An ignored disposition survives exec, and ptyprocess
+# (unlike subprocess, whose restore_signals does this) leaves them ignored: ``yes | head``
+# in the shell would then report "Broken pipe" instead of ending quietly.
+_RESTORED_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGPIPE", "SIGXFZ", "SIGXFSZ") if hasattr(signal, name)
+)
+
+# The exit code of a forked child in which ptyprocess raised where it does not catch, before
+# exec (see ``spawn_posix``): the shell's "command could not be run".
+_CHILD_SETUP_FAILED = 127
+
 
 def _set_winsize(fd: int, cols: int, rows: int) -> None:
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
 
-def _take_controlling_tty() -> None:
-    # Runs in the child between fork and exec, after setsid() and after the slave was
-    # made fd 0: without a controlling terminal a shell has no job control and Ctrl+C
-    # would signal nobody.
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+class _Fork(ptyprocess.PtyProcess):  # type: ignore[misc]  # ptyprocess has no types
+    """``PtyProcess.spawn`` reduced to fork-and-exec: the child and the master fd, nothing else.
+
+    ``spawn`` builds its result with ``cls(pid, fd)`` right after the fork and only then
+    learns (from its error pipe) whether ``exec`` worked; when it did not, it raises and the
+    instance, the only thing that knows the pid, is lost with the child unreaped. This
+    ``__init__`` records the child where ``spawn_posix`` finds it (per thread) before that
+    can happen. It also opens none of PtyProcess's file objects: those own ``fd``, block,
+    and close it when collected, while here the descriptor belongs to ``PosixPty``. For the
+    same reason ``__del__`` (PtyProcess's closes the fd, sleeps and kills the child) is a
+    no-op: this object is dropped as soon as ``spawn`` returns or raises.
+    """
+
+    def __init__(self, pid: int, fd: int, *_args: object, **_kwargs: object) -> None:
+        self.pid = pid
+        self.fd = fd
+        self.closed = False
+        _born.child = (pid, fd)
+
+    def __del__(self) -> None:
+        pass
 
 
-def _prepare_slave(slave: int, cols: int, rows: int) -> None:
-    _set_winsize(slave, cols, rows)
-    # So that the line editor of a canonical-mode read erases a whole UTF-8 character
-    # on backspace, as every modern terminal sets it.
-    attrs = termios.tcgetattr(slave)
-    attrs[0] |= _IUTF8
-    termios.tcsetattr(slave, termios.TCSANOW, attrs)
+# What the last ``_Fork`` of this thread recorded: (pid, master fd), or None.
+_born = threading.local()
+
+
+def _child_setup(start_dir: str | None) -> Callable[[], None]:
+    """What runs in the child after ``forkpty`` (the terminal is fd 0) and before ``exec``."""
+
+    def setup() -> None:
+        for sig in _RESTORED_SIGNALS:
+            signal.signal(sig, signal.SIG_DFL)
+        # So that the line editor of a canonical-mode read erases a whole UTF-8 character
+        # on backspace, as every modern terminal sets it. Set before exec: a program that
+        # reads its terminal's modes at startup must already see it.
+        attrs = termios.tcgetattr(0)
+        attrs[0] |= _IUTF8
+        termios.tcsetattr(0, termios.TCSANOW, attrs)
+        # Here rather than through spawn's ``cwd``: ptyprocess catches what preexec_fn
+        # raises and reports it to the parent, but not a failure of its own chdir.
+        if start_dir is not None:
+            os.chdir(start_dir)
+
+    return setup
+
+
+def _discard_child(pid: int, fd: int) -> None:
+    """Close the master and kill and reap a child that ``spawn`` gave up on."""
+    os.close(fd)
+    # The child of a failed exec is exiting already; one that got as far as exec must not
+    # outlive a spawn that raised. Its pid is unreaped, so it cannot name another process.
+    for send in (os.killpg, os.kill):
+        try:
+            send(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
 
 
 def spawn_posix(
@@ -79,38 +145,55 @@ def spawn_posix(
     """Start ``argv`` on a new pseudo-terminal; see ``terminal.pty.spawn``."""
     args = list(argv) if argv else default_argv(env)
     child_env = child_environment(env)
-    # Checked before anything is opened, so a failure has nothing to clean up and the
-    # message names the culprit; Popen's own checks below remain the authority (the
-    # directory could vanish in between).
-    program = resolve_program(args[0], child_env)
+    # Checked before anything is forked, so the common failures cost nothing to clean up
+    # and name the culprit; the chdir in the child remains the authority (the directory
+    # could vanish in between), and its failure is reported, not fatal to us.
     start_dir = check_cwd(cwd)
-    master, slave = os.openpty()
+    program = resolve_program(args[0], child_env, cwd=start_dir)
+    parent = os.getpid()
+    _born.child = None
     try:
-        _prepare_slave(slave, cols, rows)
-        process = subprocess.Popen(
-            args,
-            executable=program,
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            cwd=start_dir,
+        child = _Fork.spawn(
+            [program, *args[1:]],
             env=child_env,
-            start_new_session=True,
-            preexec_fn=_take_controlling_tty,
+            dimensions=(rows, cols),
+            preexec_fn=_child_setup(start_dir),
         )
-    except OSError as exc:
-        os.close(master)
-        what = start_dir if start_dir is not None and exc.filename == start_dir else args[0]
-        raise SpawnError(f"cannot start {args[0]!r}: {exc}", what=what) from exc
+    except BaseException as exc:
+        if os.getpid() != parent:
+            # ptyprocess raised in the forked child outside the steps it guards; unwinding
+            # further would run a copy of our program. Die here, as exec failing would.
+            os._exit(_CHILD_SETUP_FAILED)
+        born: tuple[int, int] | None = _born.child
+        _born.child = None
+        if born is not None:
+            _discard_child(*born)
+        if not isinstance(exc, Exception):
+            raise
+        raise _spawn_error(exc, args[0], start_dir, forked=born is not None) from exc
+    _born.child = None
+    pid: int = child.pid
+    fd: int = child.fd
+    try:
+        # forkpty's master is inheritable: another program we start would keep the
+        # terminal open and EOF would never come.
+        os.set_inheritable(fd, False)
+        os.set_blocking(fd, False)
     except BaseException:
-        os.close(master)
+        _discard_child(pid, fd)
         raise
-    finally:
-        # The child holds its own copies; ours would keep the slave open after the child
-        # exits, and EOF on the master would never come.
-        os.close(slave)
-    os.set_blocking(master, False)
-    return PosixPty(process, master, tuple(args), cols, rows, max_pending_write)
+    return PosixPty(pid, fd, tuple(args), cols, rows, max_pending_write)
+
+
+def _spawn_error(
+    exc: Exception, program: str, start_dir: str | None, *, forked: bool
+) -> SpawnError:
+    # ptyprocess re-raises a failed exec as a plain OSError carrying its errno, and a failure
+    # in preexec_fn as the builtin class it had (FileNotFoundError, PermissionError, ...);
+    # the only step of ours there that raises an OSError is the chdir.
+    if forked and start_dir is not None and isinstance(exc, OSError) and type(exc) is not OSError:
+        return SpawnError(f"cannot start {program!r} in {start_dir!r}: {exc}", what=start_dir)
+    return SpawnError(f"cannot start {program!r}: {exc}", what=program)
 
 
 class PosixPty:
@@ -118,14 +201,15 @@ class PosixPty:
 
     def __init__(
         self,
-        process: subprocess.Popen[bytes],
+        pid: int,
         master_fd: int,
         argv: tuple[str, ...],
         cols: int,
         rows: int,
         max_pending_write: int = DEFAULT_MAX_PENDING_WRITE,
     ) -> None:
-        self._process = process
+        self._pid = pid
+        self._status: int | None = None  # set once the child is reaped
         self._fd = master_fd
         self._argv = argv
         self._size = (cols, rows)
@@ -142,7 +226,7 @@ class PosixPty:
 
     @property
     def pid(self) -> int:
-        return self._process.pid
+        return self._pid
 
     @property
     def argv(self) -> tuple[str, ...]:
@@ -170,7 +254,7 @@ class PosixPty:
 
     @property
     def exit_status(self) -> int | None:
-        return self._process.poll()
+        return self._reap(block=False)
 
     # -- I/O --------------------------------------------------------------------------
     def read(self, limit: int = 65536) -> bytes:
@@ -229,25 +313,47 @@ class PosixPty:
         self._size = (cols, rows)
 
     # -- lifetime ---------------------------------------------------------------------
+    def _reap(self, *, block: bool) -> int | None:
+        """The exit status, reaping the child if it has exited (waiting for it if ``block``)."""
+        if self._status is None:
+            try:
+                pid, status = os.waitpid(self._pid, 0 if block else os.WNOHANG)
+            except ChildProcessError:
+                # Someone else reaped it (SIGCHLD ignored, say): the status is lost, and
+                # like subprocess we call that 0 rather than report a live child forever.
+                self._status = 0
+            else:
+                if pid == self._pid:
+                    self._status = os.waitstatus_to_exitcode(status)
+        return self._status
+
     def wait(self, timeout: float | None = None) -> int | None:
-        try:
-            return self._process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
+        if timeout is None:
+            return self._reap(block=True)
+        # waitpid has no timeout; poll with a growing pause, as subprocess does.
+        deadline = time.monotonic() + timeout
+        pause = 0.0005
+        while (status := self._reap(block=False)) is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            pause = min(pause * 2, remaining, 0.05)
+            time.sleep(pause)
+        return status
 
     def terminate(self, grace: float = DEFAULT_TERMINATE_GRACE) -> int | None:
-        if self._process.poll() is None:
+        if self._reap(block=False) is None:
             # Not yet reaped, so the pid (and the process group it leads) is still ours.
             self._signal(signal.SIGHUP)
             self._signal(signal.SIGCONT)  # a stopped child cannot act on the hangup
             if self.wait(grace) is None:
                 self._signal(signal.SIGKILL)
-                self._process.wait()
+                self._reap(block=True)
         self._close_fd()
-        return self._process.returncode
+        return self._status
 
     def close(self) -> None:
-        if self._process.poll() is None:
+        if self._reap(block=False) is None:
             self.terminate()
         self._close_fd()
 
@@ -278,7 +384,7 @@ class PosixPty:
     def _candidates(self) -> list[int]:
         # The foreground group's leader first, then the child itself; never a pid we
         # already reaped, which the system may have given to an unrelated process.
-        if self._process.returncode is not None:
+        if self._status is not None:
             return []
         pgid = self._foreground_pgid()
         return [self.pid] if pgid is None or pgid == self.pid else [pgid, self.pid]

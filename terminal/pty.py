@@ -172,12 +172,25 @@ def child_environment(env: Mapping[str, str] | None = None) -> dict[str, str]:
     return result
 
 
-def resolve_program(program: str, env: Mapping[str, str]) -> str:
-    """The path ``program`` runs from, searched on the child's PATH; or ``SpawnError``."""
-    found = shutil.which(program, path=env.get("PATH", os.defpath))
+def resolve_program(program: str, env: Mapping[str, str], *, cwd: str | None = None) -> str:
+    """The absolute path ``program`` runs from, searched on the child's PATH; or ``SpawnError``.
+
+    ``env`` is the child's environment, not ours. A relative name (``./tool``, or a PATH
+    entry such as ``bin``) means what it would to the child, which starts in ``cwd``
+    (None: our working directory).
+    """
+    search = env.get("PATH", os.defpath)
+    candidate = program
+    if cwd is not None:
+        if os.path.dirname(program):
+            candidate = os.path.join(cwd, program)
+        if search:
+            # An empty entry is the current directory, which joins to ``cwd`` itself.
+            search = os.pathsep.join(os.path.join(cwd, d) for d in search.split(os.pathsep))
+    found = shutil.which(candidate, path=search)
     if found is None:
         raise SpawnError(f"program not found or not executable: {program!r}", what=program)
-    return found
+    return os.path.abspath(found)
 
 
 def check_cwd(cwd: str | os.PathLike[str] | None) -> str | None:

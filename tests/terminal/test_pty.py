@@ -6,6 +6,7 @@ the descriptor like an owner would and fail only when the expected output never 
 
 from __future__ import annotations
 
+import errno
 import os
 import select
 import shutil
@@ -98,6 +99,15 @@ def zombie_children() -> list[int]:
                     if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
                         zombies.append(int(child))
     return zombies
+
+
+def children() -> set[int]:
+    """Our child processes, running or not yet reaped."""
+    found: set[int] = set()
+    for task in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{task}/children") as f:
+            found.update(int(child) for child in f.read().split())
+    return found
 
 
 def reaped(pid: int) -> bool:
@@ -326,3 +336,112 @@ def test_default_program_is_shell_then_passwd_then_bin_sh(ptys: list[Pty]) -> No
     assert pty.argv == (cat,)
     pty.write(b"through-cat\n")
     read_until(pty, b"through-cat\r\nthrough-cat\r\n")  # the tty's echo, then cat's
+
+
+# -- ptyprocess and what this backend does around it ----------------------------------
+# ptyprocess 0.7 searches our PATH, runs an unguarded chdir in the forked child and leaves
+# the child of a failed exec unreaped (docs/decisions/0009-posix-pty-on-ptyprocess.md);
+# each test below fails if the matching workaround in terminal/_pty_posix.py goes.
+def test_program_is_found_on_the_childs_path_not_ours(ptys: list[Pty], tmp_path: Path) -> None:
+    bindir = tmp_path / "child-bin"
+    bindir.mkdir()
+    tool = bindir / "only-on-child-path"
+    tool.write_text("#!/bin/sh\necho child-path-ok\n")
+    tool.chmod(0o755)
+    assert shutil.which(tool.name) is None  # not on ours
+    env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ.get('PATH', os.defpath)}")
+    pty = start(ptys, [tool.name], env=env)
+    assert b"child-path-ok" in read_to_eof(pty)
+    assert pty.argv == (tool.name,)
+    # ...and a program only on our PATH is not found on the child's.
+    with pytest.raises(SpawnError) as info:
+        start(ptys, ["cat"], env={"PATH": str(bindir)})
+    assert info.value.what == "cat"
+
+
+def test_a_relative_program_runs_from_the_childs_directory(ptys: list[Pty], tmp_path: Path) -> None:
+    tool = tmp_path / "here"
+    tool.write_text("#!/bin/sh\necho relative-ok\n")
+    tool.chmod(0o755)
+    assert not os.path.exists("here")  # our directory is not the child's
+    pty = start(ptys, ["./here"], cwd=tmp_path)
+    assert b"relative-ok" in read_to_eof(pty)
+
+
+def test_a_directory_that_vanishes_after_the_check_fails_cleanly(
+    ptys: list[Pty], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As if the directory were removed between check_cwd and the fork: the chdir in the
+    # child fails, and must come back as a SpawnError, not as a copy of us running on.
+    import terminal._pty_posix as backend
+
+    missing = tmp_path / "vanished"
+    monkeypatch.setattr(backend, "check_cwd", lambda cwd: None if cwd is None else str(cwd))
+    before_fds, before_children = open_fds(), children()
+    with pytest.raises(SpawnError, match="vanished") as info:
+        start(ptys, ["sh", "-c", "echo should-not-run"], cwd=missing)
+    assert info.value.what == str(missing)
+    assert open_fds() == before_fds
+    assert children() == before_children
+
+
+def test_a_failed_exec_reaps_its_child(ptys: list[Pty], tmp_path: Path) -> None:
+    # Passes every check before the fork (it is an executable file) and fails in exec.
+    broken = tmp_path / "broken"
+    broken.write_text("#!/no/such/interpreter\n")
+    broken.chmod(0o755)
+    before_fds, before_children = open_fds(), children()
+    with pytest.raises(SpawnError, match="broken") as info:
+        start(ptys, [str(broken)])
+    assert info.value.what == str(broken)
+    assert children() == before_children  # neither running nor a zombie
+    assert zombie_children() == []
+    assert open_fds() == before_fds
+
+
+def test_ptyprocess_raising_in_the_child_does_not_leave_a_copy_of_us(
+    ptys: list[Pty], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ptyprocess.ptyprocess as impl
+
+    us = os.getpid()
+    real = impl._setwinsize
+
+    def failing_in_the_child(fd: int, rows: int, cols: int) -> None:
+        if os.getpid() != us:
+            # Should the guard ever go, this copy of pytest dies soon instead of running
+            # the rest of the suite (and the status below is not 127).
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+            signal.alarm(10)
+            raise OSError(errno.EPERM, "refused in the child")
+        real(fd, rows, cols)
+
+    monkeypatch.setattr(impl, "_setwinsize", failing_in_the_child)
+    pty = start(ptys, ["sh", "-c", "echo should-not-run"])
+    assert b"should-not-run" not in read_to_eof(pty)
+    assert pty.wait(BOUND) == 127
+
+
+def test_the_master_is_not_inherited_by_other_programs(ptys: list[Pty]) -> None:
+    # forkpty's master is inheritable; a program started later would keep the terminal
+    # open, and its EOF would never come.
+    pty = start(ptys, ["cat"])
+    assert not os.get_inheritable(pty.fd)
+    assert not os.get_blocking(pty.fd)
+
+
+def test_the_child_gets_sigpipe_back(ptys: list[Pty]) -> None:
+    # Python ignores SIGPIPE and ptyprocess does not restore it: yes would then report
+    # "Broken pipe" and exit 1 instead of dying of the signal (128 + 13).
+    script = 'yes | head -n 1 >/dev/null; echo "[${PIPESTATUS[0]}]"'
+    pty = start(ptys, ["bash", "--norc", "--noprofile", "-c", script])
+    assert b"[141]" in read_to_eof(pty)
+
+
+def test_wait_with_a_timeout_returns_none_while_the_child_runs(ptys: list[Pty]) -> None:
+    pty = start(ptys, ["cat"])
+    assert pty.wait(0.05) is None
+    assert pty.exit_status is None
+    pty.write(b"\x04")
+    read_to_eof(pty)
+    assert pty.wait(BOUND) == 0
