@@ -348,6 +348,31 @@ class RowPainter:
                 p.drawText(QPointF(x, y + m.ascent), cluster)
 
 
+    def paint_preedit(self, p: QPainter, x: float, y: float, text: str) -> None:
+        """Input-method text being composed, underlined at the cursor, with a bar after."""
+        m = self.metrics
+        cells = _cells(text)
+        p.fillRect(QRectF(x, y, cells * m.width, m.height), self.palette.background)
+        self.paint_row(p, x, y, Line(((text, 0),)), {0: _PREEDIT_STYLE})
+        thick = max(_snap(m.width / 6, self.dpr), 2.0 / self.dpr)
+        p.fillRect(QRectF(x + cells * m.width, y, thick, m.height), self.palette.cursor)
+
+    def paint_notice(self, p: QPainter, centre: QPointF, text: str) -> None:
+        """A short notice in a box centred on ``centre`` (the "120×40" after a resize)."""
+        p.setFont(self.fonts[1])
+        bounds = p.fontMetrics().boundingRect(text)
+        box = QRectF(0, 0, bounds.width() + 24, bounds.height() + 12)
+        box.moveCenter(centre)
+        back = QColor(self.palette.foreground)
+        back.setAlpha(200)
+        p.fillRect(box, back)
+        p.setPen(self.palette.background)
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+
+_PREEDIT_STYLE = Style(underline=Underline.SINGLE)
+
+
 def _cells(text: str) -> int:
     return len(text) if text.isascii() else sum(char_width(c) for c in text)
 

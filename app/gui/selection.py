@@ -53,6 +53,20 @@ def cells_of(text: str) -> tuple[list[str], list[int]]:
     return clusters, columns
 
 
+def cluster_at(line: Line, column: int) -> tuple[str, int, int]:
+    """``(cluster, cells, style_id)`` of the character starting at ``column``; a blank
+    one-cell default-style cell when none starts there."""
+    col = 0
+    for text, sid in line.runs:
+        clusters, cols = cells_of(text)
+        for cluster, c in zip(clusters, cols, strict=True):
+            if col + c == column:
+                return cluster, _w(cluster), sid
+        if clusters:
+            col += cols[-1] + _w(clusters[-1])
+    return " ", 1, 0
+
+
 def index_columns(text: str) -> list[int]:
     """The column of each character index of ``text``, plus one entry for the end."""
     if text.isascii():

@@ -50,11 +50,11 @@ from app.gui.backend import SessionHandle
 from app.gui.colors import Palette, load_scheme_or_default
 from app.gui.find import FindBar, FindController, Match
 from app.gui.links import LinkSpan, link_at, open_with_desktop, safe_to_open
-from app.gui.painter import Look, Overlay, RowPainter
+from app.gui.painter import Overlay, RowPainter
 from app.gui.selection import (
     Mode,
     Selection,
-    cells_of,
+    cluster_at,
     expand,
     line_selection,
     selected_text,
@@ -62,10 +62,9 @@ from app.gui.selection import (
 )
 from app.gui.view_settings import ViewSettings
 from terminal import mouse
-from terminal.frames import Frame, Line, ScreenReplica, Style, Underline
+from terminal.frames import Frame, Line, ScreenReplica
 from terminal.keys import Key, KeyModes, Mod, encode
 from terminal.paste import BRACKETED_PASTE, encode_paste, paste_is_multiline
-from terminal.unicode import char_width
 
 # Returns (go ahead, do not ask again) for a paste of the given text.
 ConfirmPaste = Callable[[QWidget, str], tuple[bool, bool]]
@@ -449,7 +448,7 @@ class TerminalView(QWidget):
             flash.setAlpha(60)
             p.fillRect(self.rect(), flash)
         if self._overlay_text:
-            self._paint_overlay(p)
+            self.painter.paint_notice(p, QPointF(self.contentsRect().center()), self._overlay_text)
         p.end()
 
     def _overlays(self, number: int) -> list[Overlay]:
@@ -485,49 +484,16 @@ class TerminalView(QWidget):
         x, y = ox + cursor.x * m.width, oy + row * m.height
         focused = self.hasFocus()
         if self._preedit:
-            self._paint_preedit(p, x, y)
+            self.painter.paint_preedit(p, x, y, self._preedit)
             return
         shape, _ = self._cursor_shape()
         if focused and not self._blink_on:
             return
         line = r.lines[cursor.y] if 0 <= cursor.y < len(r.lines) else None
-        cluster, cells, look = " ", 1, None
-        if line is not None:
-            cluster, cells, look = self._cell_under(line, cursor.x)
+        cluster, cells, sid = cluster_at(line, cursor.x) if line else (" ", 1, 0)
+        style = r.styles.get(sid)
+        look = self.painter.look(style) if style is not None else None
         self.painter.paint_cursor(p, x, y, cells, shape, focused, cluster, look)
-
-    def _cell_under(self, line: Line, column: int) -> tuple[str, int, Look | None]:
-        col = 0
-        for text, sid in line.runs:
-            clusters, cols = cells_of(text)
-            for cluster, c in zip(clusters, cols, strict=True):
-                width = 2 if cluster and _wide(cluster) else 1
-                if col + c == column:
-                    style = self.replica.styles.get(sid)
-                    return cluster, width, self.painter.look(style) if style else None
-            col += (cols[-1] + (2 if _wide(clusters[-1]) else 1)) if clusters else 0
-        return " ", 1, None
-
-    def _paint_preedit(self, p: QPainter, x: float, y: float) -> None:
-        m = self.painter.metrics
-        cells = sum(2 if _wide(c) else 1 for c in cells_of(self._preedit)[0])
-        p.fillRect(QRectF(x, y, cells * m.width, m.height), self.palette_.background)
-        self.painter.paint_row(p, x, y, Line(((self._preedit, 0),)), {0: _PREEDIT_STYLE})
-        p.fillRect(QRectF(x + cells * m.width, y, max(2.0, m.width / 6), m.height),
-                   self.palette_.cursor)
-
-    def _paint_overlay(self, p: QPainter) -> None:
-        font = self.painter.fonts[1]
-        p.setFont(font)
-        metrics = p.fontMetrics()
-        text_rect = metrics.boundingRect(self._overlay_text)
-        box = QRectF(0, 0, text_rect.width() + 24, text_rect.height() + 12)
-        box.moveCenter(QPointF(self.contentsRect().center()))
-        back = QColor(self.palette_.foreground)
-        back.setAlpha(200)
-        p.fillRect(box, back)
-        p.setPen(self.palette_.background)
-        p.drawText(box, Qt.AlignmentFlag.AlignCenter, self._overlay_text)
 
     def _show_overlay(self, text: str) -> None:
         self._overlay_text = text
@@ -1008,10 +974,3 @@ class TerminalView(QWidget):
     def accessible_offset_at(self, point: QPoint) -> int:
         row, col, _ = self._cell(point)
         return accessibility.offset_of(self._visible_lines(), row, col)
-
-
-def _wide(cluster: str) -> bool:
-    return char_width(cluster[0]) == 2
-
-
-_PREEDIT_STYLE = Style(underline=Underline.SINGLE)

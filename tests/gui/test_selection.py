@@ -6,6 +6,7 @@ from app.gui.selection import (
     Mode,
     Selection,
     cell_slice,
+    cluster_at,
     cells_of,
     expand,
     index_columns,
@@ -112,3 +113,12 @@ def test_columns_on_covers_full_middle_lines() -> None:
     assert sel.columns_on(7, COLUMNS) == (0, 2)
     assert sel.columns_on(8, COLUMNS) is None
     assert Selection((5, 3), (5, 3)).empty
+
+
+def test_cluster_at_finds_what_starts_in_a_cell() -> None:
+    line = Line((("a", 0), ("漢e\u0301", 3)))
+    assert cluster_at(line, 0) == ("a", 1, 0)
+    assert cluster_at(line, 1) == ("漢", 2, 3)
+    assert cluster_at(line, 2) == (" ", 1, 0)  # the second half of the wide character
+    assert cluster_at(line, 3) == ("e\u0301", 1, 3)
+    assert cluster_at(line, 9) == (" ", 1, 0)
