@@ -906,8 +906,127 @@ def apply_overrides(rec: Recording) -> list[dict[str, object]]:
                 fix(rec, cp)
                 if before != {k: cp[k] for k in ("screen", "cursor")}:
                     applied.append({"label": cp["label"], "reason": reason, "tmux": before})
-        del cp["styled"]  # only needed to decide overrides; keeps the JSON small
+        cp["styles"] = style_runs(cp["styled"], cp["screen"])  # type: ignore[arg-type]
+        del cp["styled"]  # the compact runs above say the same in a fraction of the size
     return applied
+
+
+# ---------------------------------------------------------------------------------------
+# Styles: tmux's SGR output (capture-pane -e) as compact per-row runs
+# ---------------------------------------------------------------------------------------
+# A style is written "fg/bg/flags": a colour is "d" (default), a palette index, or
+# "#rrggbb"; flags are letters: b bold, f faint, i italic, u underline (any kind),
+# k blink, r reverse, h hidden, s strike, o overline. Runs cover the characters of the
+# row's text (trailing blanks cut, as in "screen"); a row in the default style is "".
+_SGR_FLAGS = {
+    1: "b",
+    2: "f",
+    3: "i",
+    4: "u",
+    5: "k",
+    6: "k",
+    7: "r",
+    8: "h",
+    9: "s",
+    21: "u",
+    53: "o",
+}
+_SGR_CLEAR = {22: "bf", 23: "i", 24: "u", 25: "k", 27: "r", 28: "h", 29: "s", 55: "o"}
+DEFAULT_STYLE_KEY = "d/d/"
+
+
+class SgrState:
+    """The style an SGR stream has set so far (enough of ECMA-48 for tmux's output)."""
+
+    def __init__(self) -> None:
+        self.fg = "d"
+        self.bg = "d"
+        self.flags: set[str] = set()
+
+    def key(self) -> str:
+        return f"{self.fg}/{self.bg}/{''.join(sorted(self.flags))}"
+
+    def apply(self, params: str) -> None:
+        groups = [g.split(":") for g in (params or "0").split(";")]
+        i = 0
+        while i < len(groups):
+            head = groups[i]
+            n = int(head[0] or 0)
+            if n in (38, 48, 58):
+                colour, i = _extended_colour(groups, i)
+                if n == 38:
+                    self.fg = colour
+                elif n == 48:
+                    self.bg = colour
+            elif n == 0:
+                self.fg, self.bg, self.flags = "d", "d", set()
+            elif n == 4 and len(head) > 1:
+                (self.flags.add if head[1] not in ("", "0") else self.flags.discard)("u")
+            elif n in _SGR_FLAGS:
+                self.flags.add(_SGR_FLAGS[n])
+            elif n in _SGR_CLEAR:
+                self.flags -= set(_SGR_CLEAR[n])
+            elif 30 <= n <= 37:
+                self.fg = str(n - 30)
+            elif 40 <= n <= 47:
+                self.bg = str(n - 40)
+            elif 90 <= n <= 97:
+                self.fg = str(n - 90 + 8)
+            elif 100 <= n <= 107:
+                self.bg = str(n - 100 + 8)
+            elif n == 39:
+                self.fg = "d"
+            elif n == 49:
+                self.bg = "d"
+            i += 1
+
+
+def _extended_colour(groups: list[list[str]], i: int) -> tuple[str, int]:
+    """Parse 38/48/58 in either form (``38;5;n``, ``38;2;r;g;b`` or the colon forms)."""
+    head = groups[i]
+    if len(head) > 1:  # colon form: 38:5:n, 38:2::r:g:b or 38:2:r:g:b
+        sub = head[1:]
+        if sub[0] == "5":
+            return sub[1], i
+        rgb = sub[-3:]
+        return "#" + "".join(f"{int(v or 0):02x}" for v in rgb), i
+    kind = groups[i + 1][0] if i + 1 < len(groups) else ""
+    if kind == "5" and i + 2 < len(groups):
+        return groups[i + 2][0], i + 2
+    if kind == "2" and i + 4 < len(groups):
+        rgb = [groups[i + k][0] for k in (2, 3, 4)]
+        return "#" + "".join(f"{int(v or 0):02x}" for v in rgb), i + 4
+    return "d", i + 1
+
+
+_ESCAPE = re.compile(r"\x1b\[([0-9;:]*)m|[\x0e\x0f]")
+
+
+def style_runs(styled: list[str], screen: list[str]) -> list[str]:
+    """Per row, runs ``"count:style"`` over the characters of the row's text, joined by
+    spaces; "" for a row in the default style."""
+    state = SgrState()  # tmux carries the SGR state from one line to the next
+    rows = []
+    for line, text in zip(styled, screen, strict=True):
+        keys: list[str] = []
+        pos = 0
+        for m in _ESCAPE.finditer(line):
+            keys += [state.key()] * (m.start() - pos)
+            if m.group(1) is not None:
+                state.apply(m.group(1))
+            pos = m.end()
+        keys += [state.key()] * (len(line) - pos)
+        keys = keys[: len(text)]
+        runs: list[list[object]] = []
+        for key in keys:
+            if runs and runs[-1][1] == key:
+                runs[-1][0] += 1  # type: ignore[operator]
+            else:
+                runs.append([1, key])
+        if all(key == DEFAULT_STYLE_KEY for _, key in runs):
+            runs = []
+        rows.append(" ".join(f"{count}:{key}" for count, key in runs))
+    return rows
 
 
 # ---------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from terminal.frames import ScreenReplica
+from terminal.frames import DEFAULT_COLOR, Attr, ScreenReplica, Style, is_rgb, rgb_components
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 CHUNK = 4096  # feed in pieces, as a PTY reader would
@@ -96,6 +96,78 @@ def test_screen_matches_reference(name: str, label: str) -> None:
     )
     frame = emu.take_frame()
     assert frame.alternate == cp["alternate"], f"{where}: alternate screen flag differs"
+
+
+# Style keys as the recorder writes them: "fg/bg/flags" (see record_golden.style_runs).
+_FLAG_LETTERS = (
+    (Attr.BOLD, "b"),
+    (Attr.DIM, "f"),
+    (Attr.ITALIC, "i"),
+    (Attr.BLINK, "k"),
+    (Attr.RAPID_BLINK, "k"),
+    (Attr.INVERSE, "r"),
+    (Attr.CONCEAL, "h"),
+    (Attr.STRIKE, "s"),
+    (Attr.OVERLINE, "o"),
+)
+
+
+def _colour_key(colour: int) -> str:
+    if colour == DEFAULT_COLOR:
+        return "d"
+    if is_rgb(colour):
+        return "#{:02x}{:02x}{:02x}".format(*rgb_components(colour))
+    return str(colour)
+
+
+def style_key(style: Style) -> str:
+    flags = {letter for flag, letter in _FLAG_LETTERS if style.attrs & flag}
+    if style.underline:
+        flags.add("u")
+    return f"{_colour_key(style.fg)}/{_colour_key(style.bg)}/{''.join(sorted(flags))}"
+
+
+def expected_style_keys(runs: str) -> list[str]:
+    keys: list[str] = []
+    for run in runs.split():
+        count, key = run.split(":", 1)
+        keys += [key] * int(count)
+    return keys
+
+
+def style_diff(expected: list[str], replica: ScreenReplica, screen: list[str]) -> str:
+    """The first differing character of each row whose styles differ."""
+    out = []
+    for row, line in enumerate(replica.lines):
+        actual = [style_key(replica.styles[sid]) for text, sid in line.runs for _ in text]
+        actual = actual[: len(screen[row].rstrip())]
+        want = expected_style_keys(expected[row]) or ["d/d/"] * len(actual)
+        if want != actual:
+            col = next(
+                (i for i, (a, b) in enumerate(zip(want, actual, strict=False)) if a != b),
+                min(len(want), len(actual)),
+            )
+            text = screen[row]
+            out.append(
+                f"row {row:2d} char {col} {text[col : col + 12]!r}: expected "
+                f"{want[col] if col < len(want) else '<none>'}, actual "
+                f"{actual[col] if col < len(actual) else '<none>'}"
+            )
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize(("name", "label"), _checkpoint_ids(), ids="{0[0]}@{0[1]}".format)
+def test_styles_match_reference(name: str, label: str) -> None:
+    """Colours and attributes of every character tmux drew (trailing blanks excepted)."""
+    meta, data = load(name)
+    cp = _checkpoint(meta, label)
+    if "styles" not in cp:
+        pytest.skip("recorded without styles")
+    emu = emulator_at(meta, data, cp["offset"])
+    replica = ScreenReplica(meta["columns"], meta["rows"])
+    replica.apply(emu.take_frame())
+    diff = style_diff(cp["styles"], replica, cp["screen"])
+    assert not diff, f"{name} at {label}: styles differ\n{diff}{_why(meta, label)}"
 
 
 @pytest.mark.parametrize("name", _recordings())
