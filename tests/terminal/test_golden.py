@@ -238,3 +238,35 @@ def test_recording_is_well_formed(name: str) -> None:
     # primary-screen check above vacuous.
     pairs = {cp["pair"] for cp in meta["checkpoints"] if "pair" in cp}
     assert bool(pairs) == meta["full_screen"], f"{name}: alternate screen visits {pairs}"
+
+
+@pytest.mark.parametrize("name", _recordings())
+def test_any_split_of_the_bytes_draws_the_same(name: str) -> None:
+    """A PTY read can end anywhere: inside a sequence, a UTF-8 character or a string.
+
+    One byte at a time and odd-sized pieces must end on the screen, cursor and styles of
+    one whole feed.
+    """
+    from terminal import Emulator
+
+    meta, data = load(name)
+
+    def fed(piece: int) -> tuple[list[str], tuple[int, int], list[list[str]]]:
+        emu = Emulator(meta["columns"], meta["rows"])
+        for start in range(0, len(data), piece):
+            emu.feed(data[start : start + piece])
+        replica = ScreenReplica(meta["columns"], meta["rows"])
+        replica.apply(emu.take_frame())
+        styles = [
+            [style_key(replica.styles[sid]) for text, sid in line.runs for _ in text]
+            for line in replica.lines
+        ]
+        return list(emu.display), tuple(emu.cursor), styles
+
+    whole = fed(len(data))
+    for piece in (1, 7, 333):
+        split = fed(piece)
+        diff = screen_diff(whole[0], split[0])
+        assert not diff, f"{name}: {piece}-byte pieces draw a different screen\n{diff}"
+        assert split[1] == whole[1], f"{name}: {piece}-byte pieces move the cursor elsewhere"
+        assert split[2] == whole[2], f"{name}: {piece}-byte pieces change styles"
