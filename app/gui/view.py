@@ -390,27 +390,29 @@ class TerminalView(QWidget):
         self.scroll_to(self.replica.history_total)
 
     def _ensure_history(self, top: int) -> None:
+        """Fetch the history lines the rows from ``top`` need that nothing here holds:
+        a window around them, not everything back to ``top`` (a jump to the oldest line
+        of a long history costs one page, not the whole history)."""
         r = self.replica
-        missing_end = r.first_held_number
-        while self._fetched and missing_end - 1 in self._fetched:
-            missing_end -= 1
-        if top >= missing_end:
+        held_from = r.first_held_number
+        end = min(top + max(self._grid[1], 1), held_from)
+        if all(n in self._fetched for n in range(top, end)):
             return
-        first = max(min(top, missing_end - FETCH_CHUNK), r.history_total - r.history_size)
-        if first >= missing_end:
+        first = max(top - FETCH_CHUNK // 2, r.history_total - r.history_size, 0)
+        end = min(end + FETCH_CHUNK // 2, held_from)
+        if first >= end:
             return
         try:
-            fetched = sorted(self.handle.fetch_history(first, missing_end - first))
+            fetched = sorted(self.handle.fetch_history(first, end - first), key=lambda t: t[0])
         except Exception:  # a backend that cannot page: show blanks, keep working
             return
-        lines = [line for _, line in fetched]
-        if fetched and fetched[-1][0] == r.first_held_number - 1 and missing_end == (
-            r.first_held_number
-        ):
-            added = r.prepend_history(fetched[0][0], lines)
+        if fetched and fetched[-1][0] == held_from - 1:
+            # Joins the replica's history: keep it there while the replica has room.
+            added = r.prepend_history(fetched[0][0], [line for _, line in fetched])
             fetched = fetched[: len(fetched) - added]
         for number, line in fetched:
             self._fetched[number] = line
+            self._fetched.move_to_end(number)
         while len(self._fetched) > FETCHED_KEEP:
             self._fetched.popitem(last=False)
 

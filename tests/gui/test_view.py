@@ -158,6 +158,16 @@ def test_scrolling_past_the_replica_fetches_history(env: Env) -> None:
     assert env.view.line(500 + env.rows - 1) == line(f"old {500 + env.rows - 1}")
 
 
+def test_a_jump_to_the_oldest_line_fetches_one_page_not_everything(qtbot: Any) -> None:
+    e = Env(qtbot)
+    e.handle.history = [line(f"old {i}") for i in range(100000)]
+    e.screen(["$"], history_total=100000, history_tail=[line("old 99999")])
+    QTest.keyClick(e.view, Qt.Key.Key_Home, M.ShiftModifier)
+    assert e.view.top_number() == 0
+    assert e.view.line(0) == line("old 0")
+    assert sum(count for _, count in e.handle.fetches) < 1000
+
+
 def test_wheel_scrolls_history_on_the_primary_screen(env: Env) -> None:
     tail = [line(f"old {i}") for i in range(900, 1000)]
     env.screen(["$"], history_total=1000, history_tail=tail)
