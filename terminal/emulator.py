@@ -33,6 +33,7 @@ from terminal.frames import HISTORY_TAIL_LIMIT, Attr, Cursor, Frame, Line
 __all__ = ["Emulator", "EmulatorListener", "NullListener"]
 
 TEXT_LIMIT = 4096  # titles, icon names, hyperlink URIs, working directories
+CLIPBOARD_LIMIT = 1 << 20  # OSC 52 payload (base64 text)
 SYNC_TIMEOUT = 1.0  # seconds a synchronized update (mode 2026) may hold frames
 TITLE_STACK_LIMIT = 16
 
@@ -543,6 +544,8 @@ class Emulator(GridScreen):
         selection = selection or "c"
         if payload == "?":
             self.listener.clipboard_query(selection)
+            return
+        if len(payload) > CLIPBOARD_LIMIT:
             return
         try:
             decoded = base64.b64decode(payload, validate=True)
