@@ -163,6 +163,16 @@ class FindBar(QWidget):
     def _changed(self) -> None:
         self.search.emit(self.edit.text(), self.case.isChecked(), self.regex.isChecked())
 
+    def set_query(self, text: str, case_sensitive: bool, regex: bool) -> None:
+        """Show a query searched for by other means, without searching again."""
+        for widget in (self.edit, self.case, self.regex):
+            widget.blockSignals(True)
+        self.edit.setText(text)
+        self.case.setChecked(case_sensitive)
+        self.regex.setChecked(regex)
+        for widget in (self.edit, self.case, self.regex):
+            widget.blockSignals(False)
+
     def open_bar(self, text: str = "") -> None:
         if text:
             self.edit.setText(text)
@@ -225,6 +235,7 @@ class FindController(QObject):
     def search(self, text: str, case_sensitive: bool = False, regex: bool = False) -> int:
         """Search anew and make the newest match current; returns the number found."""
         self.query = (text, case_sensitive, regex)
+        self._bar.set_query(text, case_sensitive, regex)
         self.refresh(jump=True)
         return len(self.matches)
 

@@ -79,6 +79,7 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 SHIFT = Qt.KeyboardModifier.ShiftModifier
 META = Qt.KeyboardModifier.MetaModifier
 MOD_MASK = ALT | CTRL | SHIFT | META
+NO_MODS = Qt.KeyboardModifier.NoModifier
 
 _SHAPES = {1: "block", 2: "block", 3: "underline", 4: "underline", 5: "bar", 6: "bar"}
 _BUTTONS = {
@@ -592,7 +593,7 @@ class TerminalView(QWidget):
             self.zoom_out()
         elif mods == CTRL and key == Qt.Key.Key_0:
             self.zoom_reset()
-        elif key == Qt.Key.Key_F3 and self.find_bar.isVisible() and mods in (SHIFT, 0):
+        elif key == Qt.Key.Key_F3 and self.find_bar.isVisible() and mods in (SHIFT, NO_MODS):
             (self.find_previous if mods == SHIFT else self.find_next)()
         else:
             return False

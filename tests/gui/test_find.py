@@ -97,6 +97,14 @@ def test_view_find_next_previous_and_scrolls_to_the_match(qtbot: Any) -> None:
     assert view.current_match == 2  # wraps around
     view.find_next()
     assert view.current_match == 0
+    view.show_find()  # the bar shows the query and searches again: newest first
+    assert view.find_bar.edit.text() == "target" and view.current_match == 2
+    view.setFocus()
+    QTest.keyClick(view, Qt.Key.Key_F3)  # F3 in the terminal itself while the bar is open
+    assert view.current_match == 0
+    QTest.keyClick(view, Qt.Key.Key_F3, Qt.KeyboardModifier.ShiftModifier)
+    assert view.current_match == 2
+    assert handle.sent == b""
 
 
 def test_matches_follow_new_output_while_the_bar_is_open(qtbot: Any) -> None:
