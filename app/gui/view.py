@@ -827,7 +827,9 @@ class TerminalView(QWidget):
         if self._report_button is not None and not self._selecting:
             button = self._report_button
             self._report_button = None
-            if self._reporting(event.modifiers() & MOD_MASK) is not None:
+            # The press was reported, so the release is too, even with Shift held now:
+            # otherwise the program would think the button is still down.
+            if mouse.tracking_mode(self.replica.private_modes) is not None:
                 self._report(mouse.MouseAction.RELEASE, button, event)
             return
         if self._selecting:

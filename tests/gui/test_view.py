@@ -203,6 +203,13 @@ def test_mouse_reporting_and_shift_bypass(env: Env) -> None:
     assert env.handle.sent == b"\x1b[M" + bytes((97, 33, 33))
 
 
+def test_a_reported_press_gets_its_release_even_with_shift(env: Env) -> None:
+    env.screen(["app"], private_modes=(25, 1000, 1006))
+    QTest.mousePress(env.view, Qt.MouseButton.LeftButton, pos=env.center(0, 0))
+    QTest.mouseRelease(env.view, Qt.MouseButton.LeftButton, M.ShiftModifier, env.center(0, 0))
+    assert env.handle.sent == b"\x1b[<0;1;1M\x1b[<4;1;1m"
+
+
 def test_focus_reports_when_mode_1004(env: Env) -> None:
     env.screen(["x"], private_modes=(25, 1004))
     QGuiApplication.sendEvent(env.view, QFocusEvent(QFocusEvent.Type.FocusOut))
