@@ -7,6 +7,7 @@ the view's replica, its grabbed image or the accessibility interface.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -128,6 +129,7 @@ def test_sgr_red_and_truecolor_backgrounds_are_painted(term: Terminal) -> None:
     assert _pixel(term, row, 6) == term.view.palette_.background  # past the text
 
 
+@pytest.mark.skipif(shutil.which("vim") is None, reason="vim is not installed")
 def test_vim_enters_and_leaves_the_alternate_screen(term: Terminal) -> None:
     term.run("echo before-vim")
     term.wait_for("before-vim\n")
