@@ -20,7 +20,7 @@ Output, per recording, in ``tests/golden/``: ``NAME.bin`` (the raw bytes) and ``
 (sizes, checkpoints with offsets and expected screens, overrides, the queries answered).
 
 Usage: ``scripts/record_golden.py [--only SCENARIO ...] [--out DIR] [--sizes 80x24,120x40]``.
-Needs bash, vim, less, man, top, git, ls and tmux (tested with tmux 3.3a) on the PATH.
+Needs bash, vim, less, man, top, htop, git, ls and tmux (tested with tmux 3.3a) on the PATH.
 """
 
 from __future__ import annotations
@@ -170,6 +170,22 @@ def _scenarios() -> dict[str, Scenario]:
         "top -d 1: two refreshes, colour mode toggled with z, quit (top stays on the "
         "primary screen)",
     )
+    htop = Scenario(
+        "htop",
+        (
+            # Only the shell's own process is listed: other command lines on this machine
+            # are neither deterministic nor ours to record.
+            typed("htop -d 10 -p $$", "open", quiet=0.3),
+            Step(b"", "refresh", wait=1.2, quiet=0.3),
+            Step(b"\x1bOQ", "setup", quiet=0.5),  # F2: the setup screen
+            Step(b"\x1b[21~", "setup_closed", quiet=0.5),  # F10 leaves it
+            Step(b"q", "quit"),
+            typed("exit", "exit"),
+        ),
+        "htop -d 10 for the shell's process: meters and bars in colour, a refresh, the F2 "
+        "setup screen and back, quit",
+        full_screen=True,
+    )
     curses_ = Scenario(
         "curses",
         (
@@ -182,7 +198,7 @@ def _scenarios() -> dict[str, Scenario]:
         "a Python curses program: box, 8 and 256 colours, a sub-window, updates, quit",
         full_screen=True,
     )
-    return {s.name: s for s in (shell, ls, git_log, vim, less, man, top, curses_)}
+    return {s.name: s for s in (shell, ls, git_log, vim, less, man, top, htop, curses_)}
 
 
 # ---------------------------------------------------------------------------------------
@@ -1061,7 +1077,7 @@ def main(argv: list[str] | None = None) -> int:
     scenarios = _scenarios()
     names = args.only or list(scenarios)
     sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
-    for tool in ("bash", "tmux", "vim", "less", "man", "top", "git"):
+    for tool in ("bash", "tmux", "vim", "less", "man", "top", "htop", "git"):
         if not shutil.which(tool):
             print(f"missing {tool}", file=sys.stderr)
             return 1

@@ -1,7 +1,7 @@
 """Golden recordings: real programs' bytes in, the screen a reference terminal drew out.
 
 The recordings in ``tests/golden`` are made by ``scripts/record_golden.py`` (see decision
-0004): bash, ls, git log, vim, less, man, top and a curses program on a PTY at 80x24 and
+0004): bash, ls, git log, vim, less, man, top, htop and a curses program on a PTY at 80x24 and
 120x40, with the screens tmux drew from the same bytes at each checkpoint, corrected where
 tmux departs from xterm (the JSON's ``overrides`` say where and why).
 
@@ -36,15 +36,19 @@ def load(name: str) -> tuple[dict[str, Any], bytes]:
     return meta, (GOLDEN / f"{name}.bin").read_bytes()
 
 
-def _checkpoint_ids() -> list[tuple[str, str]]:
-    return [(name, cp["label"]) for name in _recordings() for cp in load(name)[0]["checkpoints"]]
+def _checkpoint_ids() -> list[Any]:
+    return [
+        pytest.param(name, cp["label"], id=f"{name}@{cp['label']}")
+        for name in _recordings()
+        for cp in load(name)[0]["checkpoints"]
+    ]
 
 
-def _pairs() -> list[tuple[str, str]]:
+def _pairs() -> list[Any]:
     out = []
     for name in _recordings():
         pairs = {cp["pair"] for cp in load(name)[0]["checkpoints"] if "pair" in cp}
-        out += [(name, pair) for pair in sorted(pairs)]
+        out += [pytest.param(name, pair, id=f"{name}@{pair}") for pair in sorted(pairs)]
     return out
 
 
@@ -83,7 +87,7 @@ def _checkpoint(meta: dict[str, Any], label: str) -> dict[str, Any]:
 pytestmark = pytest.mark.skipif(not _recordings(), reason="no golden recordings")
 
 
-@pytest.mark.parametrize(("name", "label"), _checkpoint_ids(), ids="{0[0]}@{0[1]}".format)
+@pytest.mark.parametrize(("name", "label"), _checkpoint_ids())
 def test_screen_matches_reference(name: str, label: str) -> None:
     meta, data = load(name)
     cp = _checkpoint(meta, label)
@@ -156,7 +160,7 @@ def style_diff(expected: list[str], replica: ScreenReplica, screen: list[str]) -
     return "\n".join(out)
 
 
-@pytest.mark.parametrize(("name", "label"), _checkpoint_ids(), ids="{0[0]}@{0[1]}".format)
+@pytest.mark.parametrize(("name", "label"), _checkpoint_ids())
 def test_styles_match_reference(name: str, label: str) -> None:
     """Colours and attributes of every character tmux drew (trailing blanks excepted)."""
     meta, data = load(name)
@@ -184,7 +188,7 @@ def test_history_matches_reference(name: str) -> None:
         assert not diff, f"{name}: the newest {len(tail)} history lines differ\n{diff}"
 
 
-@pytest.mark.parametrize(("name", "pair"), _pairs(), ids="{0[0]}@{0[1]}".format)
+@pytest.mark.parametrize(("name", "pair"), _pairs())
 def test_primary_screen_survives_full_screen_program(name: str, pair: str) -> None:
     """xterm's mode 1049 saves the cursor and the primary screen comes back untouched."""
     meta, data = load(name)
