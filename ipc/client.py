@@ -423,7 +423,9 @@ class Client(QObject):
 
     def _record(self, err: IpcError, what: str) -> None:
         self.last_error = err
-        level = logging.DEBUG if isinstance(err, CircuitOpen) else logging.WARNING
+        # An open circuit is the breaker doing its job, and a call cancelled because the
+        # client closed is what closing means: neither is worth a warning.
+        level = logging.DEBUG if isinstance(err, CircuitOpen | Cancelled) else logging.WARNING
         log.log(level, "%s failed: %s: %s (ref %s)", what, err.kind.value, err.detail,
                 err.correlation_id)
         emit(self.error_occurred, err)

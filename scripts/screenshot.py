@@ -82,9 +82,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def take(args: argparse.Namespace) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from app.gui.main import work_around_pyside_refcounts
 
-    work_around_pyside_refcounts()
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Workers the tests start (directly or through a GUI) leave soon after their last client.
+os.environ.setdefault("EMBERTERM_WORKER_QUIET_EXIT", "3")
 if "EMBERTERM_HOME" not in os.environ:  # scripts/test sets it; a bare `pytest` gets its own
     os.environ["EMBERTERM_HOME"] = tempfile.mkdtemp(prefix="emberterm-test-")
 

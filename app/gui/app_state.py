@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app.config import Config, LoadResult
@@ -101,9 +101,12 @@ class AppState(QObject):
         view_factory: ViewFactory = terminal_view,
         confirm: Confirm = ask_yes_no,
         alert: Callable[[QWidget], None] | None = None,
+        link: Any = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        # The worker link (``app.gui.worker_link.WorkerLink``), None for in-process only.
+        self.link = link
         loaded = loaded or LoadResult(Config(), [])
         self.config = loaded.config
         self.startup_warnings = list(loaded.warnings)
@@ -117,6 +120,13 @@ class AppState(QObject):
         # over what the config file says.
         self.view_overrides: dict[str, Any] = {}
         self.watcher = None
+        if link is not None:
+            # Where each session's tab is, so a GUI started after a crash reopens them.
+            self._layout_timer = QTimer(self)
+            self._layout_timer.setObjectName("layout_record")
+            self._layout_timer.setInterval(1000)
+            self._layout_timer.timeout.connect(lambda: link.record_layout(self.windows))
+            self._layout_timer.start()
         if watch and loaded.path is not None:
             from app.gui.config_watch import ConfigWatcher
 

@@ -22,7 +22,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app import __version__
 from app.config import LoadResult, load_config
@@ -45,6 +45,7 @@ class Options:
     rows: int | None
     title: str
     config: Path | None
+    local: bool = False
 
 
 class _Parser(argparse.ArgumentParser):
@@ -77,6 +78,11 @@ class _Parser(argparse.ArgumentParser):
             "--config", metavar="FILE", type=Path,
             help="read this config file instead of the one in the config directory",
         )
+        self.add_argument(
+            "--local", action="store_true",
+            help="run sessions inside this window instead of the session server "
+            "(they end when the window closes)",
+        )
         self.add_argument("--version", action="version", version=f"emberterm {__version__}")
 
 
@@ -106,6 +112,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         rows=rows,
         title=args.title,
         config=args.config,
+        local=args.local,
     )
 
 
@@ -129,28 +136,7 @@ def setup_logging(log_file: Path) -> None:
     root.addHandler(console)
 
 
-def work_around_pyside_refcounts() -> None:
-    """Keep None, True and False alive under PySide6 6.12 on Python 3.11.
-
-    PySide6 6.12's wrappers return ``None`` from void methods (``update``, ``setText``,
-    ``trigger``...) without taking a new reference; each call drops one of None's. Since
-    Python 3.12 (PEP 683) None is immortal and that is harmless, but on 3.11 a few thousand
-    calls bring its count to zero and the interpreter aborts with "none_dealloc:
-    deallocating None" (the same happens to the bools). Adding 2**40 references makes
-    them as good as immortal. Remove once PySide6 is fixed or Python 3.11 is dropped.
-    """
-    if sys.version_info >= (3, 12) or getattr(work_around_pyside_refcounts, "done", False):
-        return
-    import ctypes
-
-    for obj in (None, True, False):
-        # ob_refcnt is the first field of every object in release builds.
-        ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
-    work_around_pyside_refcounts.done = True  # type: ignore[attr-defined]
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    work_around_pyside_refcounts()
     try:
         options = parse_args(sys.argv[1:] if argv is None else argv)
     except SystemExit as exc:  # --help, --version, or a usage error already printed
@@ -182,9 +168,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The app decides when to quit: when its last window has closed.
     app.setQuitOnLastWindowClosed(False)
 
-    state = AppState(loaded)
+    link = None
+    if not options.local:
+        from app.gui.worker_link import WorkerLink
+
+        link = WorkerLink(paths.ensure())
+        if not link.start():
+            log.warning("the session server is not available; tabs run in this process")
+    state = AppState(loaded, link=link, handle_factory=link.make_handle if link else
+                     local_handle_factory())
     state.last_window_closed.connect(app.quit)
-    state.new_window(launch_from(options))
+    restored = restore_windows(state, link) if link and options.command is None else 0
+    if not restored:
+        state.new_window(launch_from(options))
 
     def stop() -> None:
         # SIGTERM/SIGINT/SIGHUP: end every program without asking, then leave the loop.
@@ -192,8 +188,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         app.exit(0)
 
     status = run_event_loop(app, on_signal=stop)
+    if link is not None:
+        link.stop()
     log.info("emberterm exiting with %s", status)
     return status
+
+
+def local_handle_factory() -> Any:
+    from app.gui.app_state import local_handle
+
+    return local_handle
+
+
+def restore_windows(state: Any, link: Any) -> int:
+    """Reopen the windows and tabs of a GUI that was killed: worker sessions no window
+    shows, in their recorded windows and order. Returns how many windows opened."""
+    from app.gui.window import Launch
+
+    windows = link.orphans()
+    for tabs in windows:
+        first, rest = tabs[0], tabs[1:]
+        window = state.new_window(Launch(handle=link.adopt(first), columns=first["columns"],
+                                         rows=first["rows"]))
+        for info in rest:
+            window.open_tab(handle=link.adopt(info))
+        window.tabs.setCurrentIndex(0)
+    if windows:
+        log.info("reopened %d windows of sessions left by a previous GUI", len(windows))
+    return len(windows)
 
 
 def launch_from(options: Options) -> Launch:

@@ -114,7 +114,7 @@ class RemoteSessionHandle(SessionHandle):
 
     def close(self) -> None:
         if not self.ended:
-            self._backend.call(MsgType.SESSION_CLOSE, {"session": self._id})
+            self._backend.close_session(self._id)
 
     def foreground_process(self) -> str:
         return str(self.info.get("foreground") or "")
@@ -182,6 +182,7 @@ class RemoteBackend(QObject):
         self.supervisor = supervisor
         self.handles: dict[str, RemoteSessionHandle] = {}
         self.sessions: list[dict[str, Any]] = []  # the last session.list
+        self._closing: set[str] = set()  # session.close calls not yet answered
         self._wired: object | None = None
         supervisor.connected.connect(self._on_connected)
         supervisor.state_changed.connect(self._on_state)
@@ -276,6 +277,25 @@ class RemoteBackend(QObject):
                 handle.flush_input()
 
         self.call(MsgType.SESSION_ATTACH, payload, done)
+
+    def close_session(self, sid: str) -> None:
+        self._closing.add(sid)
+        self.call(MsgType.SESSION_CLOSE, {"session": sid},
+                  lambda _reply: self._closing.discard(sid))
+
+    def wait_for_closes(self, timeout: float = 2.0) -> bool:
+        """Before the GUI exits: let the closes of tabs closed on purpose reach the worker
+        (their programs end, as closing a terminal does). True when all were answered."""
+        if self._closing:
+            loop = QEventLoop()
+            timer = QTimer()
+            timer.setInterval(20)
+            timer.timeout.connect(lambda: loop.quit() if not self._closing else None)
+            timer.start()
+            QTimer.singleShot(int(timeout * 1000), loop.quit)
+            loop.exec()
+            timer.stop()
+        return not self._closing
 
     def list_sessions(self, timeout: float = 2.0) -> list[dict[str, Any]]:
         reply = self.call_and_wait(MsgType.SESSION_LIST, {}, timeout)

@@ -20,7 +20,7 @@ from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QLabel, QTabBar, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QTabBar, QTabWidget, QVBoxLayout, QWidget
 
 from app.gui.backend import SessionHandle
 
@@ -50,6 +50,8 @@ class TabPage(QWidget):
     finished = Signal()
     # The program rang the bell (whether or not the tab is current).
     bell_rang = Signal()
+    # "Restart here" was clicked on a tab whose session ended with a crashed worker.
+    restart_requested = Signal()
 
     def __init__(
         self,
@@ -76,6 +78,7 @@ class TabPage(QWidget):
         self._program_title = ""
         self._foreground = ""
         self._shutting_down = False
+        self.restart_button: QPushButton | None = None
         # The view's size in pixels the window is fitted to (``--geometry``), if any.
         self.wanted_view_size: QSize | None = None
 
@@ -113,6 +116,9 @@ class TabPage(QWidget):
             handle.exited.connect(self._on_exited)
             handle.bell.connect(self._on_bell)
             handle.notice.connect(self._on_notice)
+            lost = getattr(handle, "lost", None)
+            if lost is not None:  # worker-hosted: the session may end with the worker
+                lost.connect(self._on_lost)
             self._poll.start()
             QTimer.singleShot(0, self, self._poll_foreground)  # self: dropped if deleted first
 
@@ -210,6 +216,23 @@ class TabPage(QWidget):
     def _on_notice(self, text: str) -> None:
         self.notice_label.setText(text)
         self.notice_label.setVisible(bool(text))
+
+    def _on_lost(self) -> None:
+        """The session died with the worker: keep the screen, offer a fresh start."""
+        self.exited = True
+        self._poll.stop()
+        if self.restart_button is None:
+            self.restart_button = QPushButton("Restart here", self)
+            self.restart_button.setObjectName("restartHere")
+            self.restart_button.clicked.connect(self.restart_requested.emit)
+            self.layout().addWidget(self.restart_button)
+        self.title_changed.emit()
+
+    def restart_spec(self) -> tuple[list[str] | None, str]:
+        """The command and directory a "restart here" runs again."""
+        info = getattr(self.handle, "info", {}) or {}
+        argv = list(info.get("argv") or []) or None
+        return argv, str(info.get("foreground_cwd") or info.get("cwd") or "")
 
     def _on_exited(self, status: object) -> None:
         if self.exited or self._shutting_down:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import KEY_ACTIONS, Config
+from app.gui.backend import SessionHandle
 from app.gui.tabs import TabPage, TabWidget
 
 if TYPE_CHECKING:
@@ -47,6 +49,7 @@ class Launch:
     title: str = ""
     columns: int | None = None  # None: the configured window size
     rows: int | None = None
+    handle: SessionHandle | None = None  # an existing session to show (a restored tab)
 
 
 class Banner(QWidget):
@@ -100,6 +103,15 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
+        self.link_status = QLabel(self.tabs)
+        self.link_status.setObjectName("linkStatus")
+        self.link_status.setContentsMargins(6, 0, 6, 0)
+        self.tabs.setCornerWidget(self.link_status, Qt.Corner.TopRightCorner)
+        self._link = getattr(state, "link", None)
+        if self._link is not None:
+            self._on_link_status(self._link.status_text())
+            # A bound slot: Qt disconnects it when this window is deleted.
+            self._link.status_changed.connect(self._on_link_status)
         self.tabs.currentChanged.connect(self._on_current_changed)
         self.tabs.tabCloseRequested.connect(self.close_tab)
         self.actions_by_name: dict[str, QAction] = {}
@@ -113,6 +125,7 @@ class MainWindow(QMainWindow):
             title=launch.title,
             columns=launch.columns,
             rows=launch.rows,
+            handle=launch.handle,
         )
         self._size_for(page, launch.columns or state.config["window.columns"],
                        launch.rows or state.config["window.rows"])
@@ -134,8 +147,10 @@ class MainWindow(QMainWindow):
         title: str = "",
         columns: int | None = None,
         rows: int | None = None,
+        handle: SessionHandle | None = None,
     ) -> TabPage:
-        """Start a program in a new tab (the configured shell when ``argv`` is None).
+        """Start a program in a new tab (the configured shell when ``argv`` is None), or
+        show the existing session ``handle`` (a tab restored after the GUI was killed).
 
         A program that cannot start gives a tab showing why, never an exception.
         """
@@ -145,7 +160,8 @@ class MainWindow(QMainWindow):
         command = list(argv) if argv else self._state.shell_argv()
         program = command[0] if command else ""
         try:
-            handle = self._state.make_handle(command, cwd=cwd, columns=columns, rows=rows)
+            if handle is None:
+                handle = self._state.make_handle(command, cwd=cwd, columns=columns, rows=rows)
         except Exception as exc:  # any failure to start is shown in the tab, not raised
             log.warning("cannot start %r in %r: %s", command, cwd, exc)
             page = TabPage(None, None, initial_title=title, program=program,
@@ -167,10 +183,22 @@ class MainWindow(QMainWindow):
         page.title_changed.connect(self._on_page_title_changed)
         page.finished.connect(self._on_page_finished)
         page.bell_rang.connect(self._on_bell)
+        page.restart_requested.connect(lambda p=page: self._restart(p))
         index = self.tabs.addTab(page, page.tab_text())
         self.tabs.setCurrentIndex(index)
         page.setFocus()
         return page
+
+    def _restart(self, page: TabPage) -> None:
+        """"Restart here": the same command in the same directory, in place of the tab
+        whose session ended with a crashed worker."""
+        argv, cwd = page.restart_spec()
+        index = self.tabs.indexOf(page)
+        fresh = self.open_tab(argv, cwd=cwd if cwd and os.path.isdir(cwd) else None)
+        self.tabs.tabBar().moveTab(self.tabs.indexOf(fresh), index)
+        page.shutdown()
+        self._remove(page)
+        self.tabs.setCurrentWidget(fresh)
 
     def new_tab(self) -> TabPage:
         """A shell in a new tab, in the current tab's working directory."""
@@ -255,6 +283,15 @@ class MainWindow(QMainWindow):
         event.accept()
         super().closeEvent(event)
         self.closed.emit()
+
+    def _on_link_status(self, text: str) -> None:
+        self.show_link_status(text, self._link.status_detail() if self._link else "")
+
+    def show_link_status(self, text: str, detail: str) -> None:
+        """The session server's health, in the tab bar's corner (detail as tooltip)."""
+        self.link_status.setText(text)
+        self.link_status.setToolTip(detail)
+        self.link_status.setVisible(bool(text))
 
     def show_warnings(self, messages: Sequence[str]) -> None:
         self.banner.show_messages(messages)

@@ -37,6 +37,7 @@ SCREEN_SAVE_INTERVAL_MS = 1000
 # leave the emulator's history within one read never reach the store, so a read must not
 # hold more lines than the history keeps: 256 KiB is 10,000 lines of 26 bytes.
 READ_BUDGET = 256 * 1024
+ENDED_KEPT = 32
 
 
 class FrameSink(Protocol):
@@ -117,6 +118,9 @@ class SessionHost(QObject):
         self._session_factory = session_factory
         self._clock = clock
         self.sessions: dict[str, Hosted] = {}
+        # Sessions that ended lately, kept so a window that attaches after the program
+        # already exited (a quick `-e` command) still gets its last screen and exit status.
+        self.ended: dict[str, Hosted] = {}
         self.clients: dict[object, Client] = {}
         self._saver = QTimer(self)
         self._saver.setObjectName("screen_save")
@@ -189,6 +193,13 @@ class SessionHost(QObject):
             raise KeyError(sid)
         return hosted
 
+    def get_any(self, sid: str) -> Hosted:
+        """A live or a lately ended session."""
+        hosted = self.sessions.get(sid) or self.ended.get(sid)
+        if hosted is None:
+            raise KeyError(sid)
+        return hosted
+
     def close(self, sid: str, *, force: bool = False) -> None:
         hosted = self.get(sid)
         hosted.session.terminate(grace=0.0 if force else 1.0)
@@ -206,7 +217,7 @@ class SessionHost(QObject):
 
     # -- attach, input, size ---------------------------------------------------------------
     def attach(self, key: object, sid: str, columns: int | None, rows: int | None) -> Hosted:
-        hosted = self.get(sid)
+        hosted = self.get_any(sid)
         cursor = hosted.cursors.setdefault(key, ClientCursor())
         cursor.force_full()
         if columns and rows:
@@ -295,6 +306,8 @@ class SessionHost(QObject):
             return [ln for _, ln in emulator.history_lines(first, count)]
 
         frame = hosted.state.frame_for(cursor, emulator.styles, read)
+        if hosted.ended:
+            hosted.cursors.pop(key, None)  # one last full frame; nothing follows
         if frame is not None and not client.send_frame(hosted.id, frame):
             cursor.force_full()  # dropped on the way out: the next one replaces all
 
@@ -359,6 +372,9 @@ class SessionHost(QObject):
                 self._save_screen(hosted)
             self.store.end_session(hosted.id, status)
         self.sessions.pop(hosted.id, None)
+        self.ended[hosted.id] = hosted
+        while len(self.ended) > ENDED_KEPT:
+            self.ended.pop(next(iter(self.ended)))
         hosted.driver.stop()
         hosted.session.close()
         log.info("session %s exited with status %s", hosted.id, status)

@@ -42,8 +42,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="emberterm worker", description="Run the Emberterm session server in the foreground."
     )
-    parser.add_argument("--quiet-exit", type=float, default=600.0, metavar="SECONDS",
-                        help="exit after this long with no sessions and no clients (0: never)")
+    parser.add_argument(
+        "--quiet-exit", type=float, metavar="SECONDS",
+        default=float(os.environ.get("EMBERTERM_WORKER_QUIET_EXIT", 60.0)),
+        help="exit after this long with no sessions and no clients (0: never; default "
+        "$EMBERTERM_WORKER_QUIET_EXIT or 60)")
     parser.add_argument("--max-fps", type=float, default=60.0,
                         help="most screen frames a second per session under a flood")
     parser.add_argument("--no-store", action="store_true",

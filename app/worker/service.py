@@ -140,11 +140,17 @@ class WorkerService(QObject):
         return {"session": hosted.id, "pid": hosted.session.pid}
 
     def on_session_attach(self, client: ServerClient, p: dict[str, Any]) -> dict[str, Any]:
-        hosted = self._hosted(p["session"])
+        try:
+            hosted = self.host.get_any(p["session"])
+        except KeyError:
+            raise NotFound(f"no such session: {p['session']}") from None
         self.host.attach(client, hosted.id, p["columns"], p["rows"])
-        info = hosted.info()
-        return {"session": hosted.id, "columns": info["columns"], "rows": info["rows"],
-                "title": info["title"], "pid": info["pid"]}
+        if hosted.ended:  # it exited before this window attached: say so after its screen
+            client.notify(MsgType.SESSION_EXITED,
+                          {"session": hosted.id, "status": hosted.exit_status})
+        return {"session": hosted.id, "columns": hosted.state.columns,
+                "rows": hosted.state.rows, "title": hosted.state.title or hosted.title,
+                "pid": hosted.session.pid, "ended": hosted.ended}
 
     def on_session_detach(self, client: ServerClient, p: dict[str, Any]) -> dict[str, Any]:
         self._hosted(p["session"])

@@ -10,11 +10,8 @@ import pytest
 from PySide6.QtCore import QTimer
 
 from app.gui.local_backend import LocalSessionHandle
-from app.gui.main import work_around_pyside_refcounts
 from terminal.frames import ScreenReplica
 from terminal.pty import SpawnError
-
-work_around_pyside_refcounts()  # see its docstring: PySide6 6.12 on Python 3.11
 
 
 class Screen:

@@ -20,12 +20,9 @@ from PySide6.QtCore import QSize
 
 from app.config import LoadResult, load_config, parse_config
 from app.gui.app_state import AppState
-from app.gui.main import work_around_pyside_refcounts
 from app.gui.tabs import TabPage
 from app.gui.view import TerminalView
 from app.gui.window import Launch, MainWindow
-
-work_around_pyside_refcounts()  # see its docstring: PySide6 6.12 on Python 3.11
 
 TIMEOUT = 10_000
 

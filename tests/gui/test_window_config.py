@@ -10,9 +10,6 @@ from PySide6.QtCore import QTimer
 
 from app.config import Config, LoadResult, load_config
 from app.gui.config_watch import ConfigWatcher
-from app.gui.main import work_around_pyside_refcounts
-
-work_around_pyside_refcounts()  # see its docstring: PySide6 6.12 on Python 3.11
 
 TIMEOUT = 5000
 

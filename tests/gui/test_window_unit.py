@@ -15,12 +15,9 @@ from PySide6.QtWidgets import QLabel, QWidget
 from app.config import Config, LoadResult, parse_config
 from app.gui.app_state import AppState, view_settings_from_config
 from app.gui.backend import SessionHandle
-from app.gui.main import work_around_pyside_refcounts
 from app.gui.tabs import ACTIVITY_MARK, BELL_MARK
 from app.gui.window import Launch, MainWindow
 from terminal.frames import Cursor, Frame, Line
-
-work_around_pyside_refcounts()  # see its docstring: PySide6 6.12 on Python 3.11
 
 
 class FakeHandle(SessionHandle):
