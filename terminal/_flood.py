@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from terminal._lines import Entry, Row
+from terminal._lines import Entry, Row, styled_entry
 from terminal.unicode import char_width
 
 if TYPE_CHECKING:
@@ -274,7 +274,7 @@ def _entry(runs: Runs, wrapped: bool, fill: int, cols: int) -> Entry:
             if not wrapped and (not texts or (len(texts) == 1 and sids[0] == 0)):
                 return texts[0] if texts else ""
             code = "".join([chr(len(t)) + chr(sid) for t, sid in zip(texts, sids, strict=True)])
-            return ("".join(texts), code, wrapped, "")
+            return styled_entry("".join(texts), code, wrapped, "")
     merged: list[tuple[str, int]] = []
     width = 0
     for seq, sid in runs:
@@ -306,7 +306,7 @@ def _entry(runs: Runs, wrapped: bool, fill: int, cols: int) -> Entry:
             return merged[0][0]
     text = "".join(t for t, _ in merged)
     code = "".join([chr(len(t)) + chr(s) for t, s in merged])
-    return (text, code, wrapped, "")
+    return styled_entry(text, code, wrapped, "")
 
 
 def _overlay(screen: GridScreen, y: int, runs: Runs, wrapped: bool) -> None:

@@ -6,11 +6,11 @@ zero-width characters riding on it) and ``styles`` (interned style ids). Lists m
 addressed writes a slice assignment and cost nothing in history, because a row is
 converted when it leaves the screen.
 
-History keeps each line as the smallest thing that describes it: a plain ``str`` for an
-unwrapped, unmarked line in the default style (the common case), otherwise a tuple
-``(text, runs, wrapped, mark)`` whose ``runs`` is a ``str`` of ``chr(length) chr(style id)``
-pairs. That is about the size of the text itself; ``terminal.frames.Line`` objects are
-made only when a frame or a pager asks for them.
+History keeps each line as one ``str``: the text itself for an unwrapped, unmarked line
+in the default style (the common case), otherwise the text behind a short header of flags
+and runs (``chr(length) chr(style id)`` pairs), see ``styled_entry``. That is about the
+size of the text; ``terminal.frames.Line`` objects are made only when a frame or a pager
+asks for them.
 """
 
 from __future__ import annotations
@@ -21,7 +21,17 @@ from itertools import groupby, islice
 
 from terminal.frames import Line, Run
 
-Entry = str | tuple[str, str, bool, str]
+# A history entry is one str: the text itself for a plain line, else STYLED, a flags
+# character (bit 0 wrapped, bits 1-3 the OSC 133 mark's index in MARKS), the length of
+# the run code, the run code (``chr(length) chr(style id)`` pairs) and the text.
+Entry = str
+STYLED = "\x00"  # never in a line's text: NUL is not printable
+MARKS = " ABCD"
+
+
+def styled_entry(text: str, code: str, wrapped: bool, mark: str) -> Entry:
+    flags = int(wrapped) | MARKS.index(mark or " ") << 1
+    return STYLED + chr(flags) + chr(len(code)) + code + text
 
 
 class Row:
@@ -104,8 +114,9 @@ def row_entry(row: Row) -> Entry:
                 text = text.rstrip(" ")
                 if not row.wrapped and not row.mark:
                     return text
-                return (text, chr(len(text)) + "\x00" if text else "", row.wrapped, row.mark)
-            return (text, chr(len(text)) + chr(first), row.wrapped, row.mark)
+                code = chr(len(text)) + "\x00" if text else ""
+                return styled_entry(text, code, row.wrapped, row.mark)
+            return styled_entry(text, chr(len(text)) + chr(first), row.wrapped, row.mark)
     return line_entry(row.to_line())
 
 
@@ -119,25 +130,29 @@ def line_entry(line: Line) -> Entry:
             return runs[0][0]
     text = "".join(t for t, _ in runs)
     code = "".join(chr(len(t)) + chr(s) for t, s in runs)
-    return (text, code, line.wrapped, line.mark)
+    return styled_entry(text, code, line.wrapped, line.mark)
 
 
 def entry_line(entry: Entry) -> Line:
     """The ``Line`` a compact history entry stands for."""
-    if isinstance(entry, str):
+    if not entry.startswith(STYLED):
         return Line(((entry, 0),) if entry else ())
-    text, code, wrapped, mark = entry
+    flags = ord(entry[1])
+    end = 3 + ord(entry[2])
+    code, text = entry[3:end], entry[end:]
     runs: list[Run] = []
     start = 0
     for i in range(0, len(code), 2):
         end = start + ord(code[i])
         runs.append((text[start:end], ord(code[i + 1])))
         start = end
-    return Line(tuple(runs), wrapped, mark)
+    return Line(tuple(runs), bool(flags & 1), MARKS[flags >> 1].strip())
 
 
 def entry_text(entry: Entry) -> str:
-    return entry if isinstance(entry, str) else entry[0]
+    if not entry.startswith(STYLED):
+        return entry
+    return entry[3 + ord(entry[2]) :]
 
 
 class History:
