@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import WorkerProcess, wait_for
+from worker_proc import WorkerProcess, wait_for
 
 
 def test_spawn_send_get_text_list_kill(worker: WorkerProcess, tmp_path: Path) -> None:

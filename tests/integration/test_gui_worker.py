@@ -1,0 +1,141 @@
+"""The GUI on a real worker: crash and restart either side, two windows, CLI == replica."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from worker_proc import ROOT, wait_for
+
+from app.config import Config, LoadResult
+from app.gui.app_state import AppState
+from app.gui.main import restore_windows
+from app.gui.worker_link import WorkerLink
+from app.paths import state_paths
+
+
+def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "EMBERTERM_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "app", "cli", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=30)
+
+
+def sessions(home: Path) -> list[dict]:
+    got = cli(home, "list", "--json")
+    return json.loads(got.stdout) if got.returncode == 0 else []
+
+
+def screen(page) -> str:  # type: ignore[no-untyped-def]
+    return "\n".join(page.view.replica.display())
+
+
+@pytest.fixture
+def gui(qtbot, emberterm_home: Path):
+    """An in-process GUI on the worker (the way main() wires it)."""
+    made: list[tuple[WorkerLink, AppState]] = []
+
+    def start() -> tuple[WorkerLink, AppState]:
+        link = WorkerLink(state_paths().ensure())
+        assert link.start(wait=15.0)
+        state = AppState(LoadResult(Config(), []), watch=False, link=link,
+                         handle_factory=link.make_handle, confirm=lambda *_: True)
+        made.append((link, state))
+        return link, state
+
+    yield start
+    for link, state in made:
+        state.shutdown()
+        link.stop()
+    pid = _worker_pid(emberterm_home)
+    if pid:
+        _kill(pid, signal.SIGTERM)
+
+
+def _worker_pid(home: Path) -> int:
+    lock = home / "run" / "worker.lock"
+    try:
+        return int(lock.read_text().strip() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def _kill(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def test_kill_9_of_the_gui_then_a_new_gui_gets_the_same_shells_screens_and_history(
+    qtbot, gui, emberterm_home: Path
+) -> None:
+    env = {**os.environ, "EMBERTERM_HOME": str(emberterm_home), "QT_QPA_PLATFORM": "offscreen",
+           "PYTHONPATH": str(ROOT)}
+    first = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        listed = wait_for(lambda: sessions(emberterm_home), timeout=20)
+        assert listed, "the first GUI never created its session"
+        sid, pid = listed[0]["session"], listed[0]["pid"]
+        cli(emberterm_home, "send-text", "--session", sid,
+            "seq 1 300; echo on-screen-$((6*7))\n")
+        assert wait_for(lambda: "on-screen-42" in cli(emberterm_home, "get-text",
+                                                      "--session", sid).stdout, timeout=15)
+    finally:
+        first.kill()
+        first.wait()
+    # The shell lives on, no window attached.
+    assert wait_for(lambda: [s["attached"] for s in sessions(emberterm_home)] == [0])
+    link, state = gui()
+    assert restore_windows(state, link) == 1
+    page = state.windows[0].pages()[0]
+    assert page.handle.session_id == sid and page.handle.pid == pid
+    qtbot.waitUntil(lambda: "on-screen-42" in screen(page), timeout=10_000)
+    history = [line.text for line in page.view.replica.history]
+    assert "1" in history and "250" in history  # scrollback came back with the screen
+    assert [s["attached"] for s in sessions(emberterm_home)] == [1]
+
+
+def test_kill_9_of_the_worker_keeps_the_gui_responsive_and_the_dead_tab_readable(
+    qtbot, gui, emberterm_home: Path
+) -> None:
+    link, state = gui()
+    window = state.new_window()
+    page = window.pages()[0]
+    page.handle.write(b"echo written-before-$((1+1))\n")
+    qtbot.waitUntil(lambda: "written-before-2" in screen(page), timeout=10_000)
+    old = _worker_pid(emberterm_home)
+    _kill(old, signal.SIGKILL)
+    qtbot.waitUntil(lambda: page.restart_button is not None, timeout=20_000)
+    assert page.notice_label.isVisible() and "ended" in page.notice_label.text()
+    assert "written-before-2" in screen(page)
+    qtbot.waitUntil(lambda: link.supervisor.state == "connected", timeout=20_000)
+    assert _worker_pid(emberterm_home) != old
+    page.restart_button.click()  # "restart here": the same command, a fresh shell
+    fresh = window.current_page()
+    assert fresh is not page and fresh.handle.persistent
+    fresh.handle.write(b"echo fresh-$((2+2))\n")
+    qtbot.waitUntil(lambda: "fresh-4" in screen(fresh), timeout=10_000)
+
+
+def test_two_windows_on_one_session_and_cli_get_text_equals_the_replica(
+    qtbot, gui, emberterm_home: Path
+) -> None:
+    _, state_a = gui()
+    page_a = state_a.new_window().pages()[0]
+    sid = page_a.handle.session_id
+    link_b, state_b = gui()  # a second GUI process's worth of link, attached to the same
+    window_b = state_b.new_window(show=False)
+    page_b = window_b.open_tab(handle=link_b.adopt({"session": sid}))
+    page_a.handle.write(b"printf 'shared-\\033[1m%s\\033[0m\\n' $((3*3))\n")
+    qtbot.waitUntil(lambda: "shared-9" in screen(page_a) and "shared-9" in screen(page_b),
+                    timeout=10_000)
+    qtbot.wait(300)
+    got = cli(emberterm_home, "get-text", "--session", sid)
+    assert got.returncode == 0
+    assert got.stdout.splitlines() == [row.rstrip() for row in page_a.view.replica.display()]
