@@ -8,12 +8,8 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from app.gui.main import work_around_pyside_refcounts
-
-work_around_pyside_refcounts()  # PySide6 6.12 on Python 3.11, see its docstring
-
-from app.gui.backend import SessionHandle  # noqa: E402
-from terminal.frames import Cursor, Frame, Line, Style  # noqa: E402
+from app.gui.backend import SessionHandle
+from terminal.frames import Cursor, Frame, Line, Style
 
 
 class FakeHandle(SessionHandle):

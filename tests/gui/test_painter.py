@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import fakes  # noqa: F401 - the PySide6 refcount workaround, before any Qt call
 import pytest
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QImage, QPainter
