@@ -29,6 +29,9 @@ class SessionHandle(QObject):
     # The backend's state changed (e.g. reconnecting / read-only / not persistent);
     # carries a short human sentence, "" when all is well.
     notice = Signal(str)
+    # History asked for with ``fetch_history`` arrived later (a remote backend answers
+    # asynchronously): a view showing that part of the scrollback repaints.
+    history_arrived = Signal()
 
     @property
     def session_id(self) -> str:

@@ -48,8 +48,6 @@ class RemoteSessionHandle(SessionHandle):
 
     # The session ended with a worker that crashed: its screen stays, read-only.
     lost = Signal()
-    # Fetched history arrived: a view waiting for it repaints.
-    history_arrived = Signal()
 
     def __init__(self, backend: RemoteBackend, session_id: str, info: dict[str, Any]) -> None:
         super().__init__(backend)

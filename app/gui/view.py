@@ -189,6 +189,7 @@ class TerminalView(QWidget):
         self._configure_look()
         accessibility.install()
         handle.frame.connect(self._on_frame)
+        handle.history_arrived.connect(self.update)
         handle.bell.connect(self._on_bell)
         handle.clipboard.connect(self._on_clipboard_request)
         handle.request_full_frame()

@@ -139,3 +139,28 @@ def test_two_windows_on_one_session_and_cli_get_text_equals_the_replica(
     got = cli(emberterm_home, "get-text", "--session", sid)
     assert got.returncode == 0
     assert got.stdout.splitlines() == [row.rstrip() for row in page_a.view.replica.display()]
+
+
+def test_scrolling_past_the_replica_fetches_history_from_the_worker(
+    qtbot, gui, emberterm_home: Path
+) -> None:
+    _, state = gui()
+    page = state.new_window().pages()[0]
+    page.handle.write(b"seq 1 3000\n")
+    qtbot.waitUntil(lambda: page.view.replica.history_total >= 2970, timeout=20_000)
+    replica = page.view.replica
+    missing = replica.first_held_number
+    assert missing > 0, "the replica holds all history; nothing to fetch"
+    fetched: list[tuple[int, object]] = []
+
+    def fetch() -> bool:
+        fetched[:] = page.handle.fetch_history(0, 6)
+        return bool(fetched)
+
+    qtbot.waitUntil(fetch, timeout=10_000)
+    # The prompt with the command comes first (once or twice, as the shell redrew it),
+    # then the numbers: lines older than anything the replica holds, from the worker.
+    assert [n for n, _ in fetched] == [0, 1, 2, 3, 4, 5]
+    texts = [ln.text.strip() for _, ln in fetched]
+    assert texts[0].endswith("seq 1 3000")
+    assert texts[texts.index("1"):][:3] == ["1", "2", "3"]
