@@ -74,6 +74,27 @@ class Scenario:
     full_screen: bool = False  # enters and leaves the alternate screen
 
 
+# (checkpoint, command): $C and $L are the terminal's columns and lines.
+EDGE_COMMANDS = (
+    ("wide_at_edge", r"printf '%0*d\u65e5\u672c\n%0*d\u65e5|\n' $((C-2)) 0 $((C-1)) 0"),
+    ("combining", r"printf 'e\u0301 a\u0308\u0301 \u65e5\u0301 x\u200dy\n'"),
+    ("ich_dch_ech", r"printf 'abcdefgh\e[5D\e[2@XY\e[3P|\e[2X\n'"),
+    ("rep_tabs", r"printf 'x\e[4b\ty\e[2I z\e[Z!\n'"),
+    ("insert_mode", r"printf 'abcdef\e[3D\e[4hXYZ\e[4l\n'"),
+    ("autowrap_off", r"printf '\e[?7l%0*d\e[?7h\n' $((C+20)) 0"),
+    ("erase_in_line", r"printf 'left-middle-right\e[7D\e[1K\e[3C\e[K\n'"),
+    ("save_restore", r"printf '\e7\e[3;30Hsaved-here\e8restored\n'"),
+    ("region", r"printf '\e[3;8r\e[8;1Hone\ntwo\nthree\e[r\e[%d;1H\n' $L"),
+    ("origin_mode", r"printf '\e[4;12r\e[?6h\e[1;5Horigin\e[?6l\e[r\e[%d;1H\n' $L"),
+    ("reverse_index", r"printf '\e[1;1H\eM\eMtop\e[%d;1H\n' $L"),
+    ("scroll_up_down", r"printf '\e[3S\e[1T\e[%d;1H\n' $L"),
+    ("line_drawing", r"printf '\e(0lqqk\e(B \e)0\x0exqx\x0f ok\n'"),
+    ("title", r"printf '\e]2;golden title\a\e]1;icon\a\n'"),
+    ("decaln", r"printf '\e#8\e[12;30H decaln \e[%d;1H\n' $L"),
+    ("erase_below", r"printf '\e[10;1H\e[J\e[%d;1H\n' $L"),
+)
+
+
 def _scenarios() -> dict[str, Scenario]:
     esc = "\\e"
     shell = Scenario(
@@ -170,6 +191,18 @@ def _scenarios() -> dict[str, Scenario]:
         "top -d 1: two refreshes, colour mode toggled with z, quit (top stays on the "
         "primary screen)",
     )
+    edges = Scenario(
+        "edges",
+        (
+            typed("C=$(tput cols) L=$(tput lines)"),
+            *(typed(command, label) for label, command in EDGE_COMMANDS),
+            typed("exit", "exit"),
+        ),
+        "printf of the sequences real programs lean on, one checkpoint each: a wide "
+        "character at the last column, combining marks, ICH/DCH/ECH, REP and tabs, IRM, "
+        "DECAWM off, EL, DECSC/DECRC, DECSTBM, DECOM, RI at the top, SU/SD, DEC line "
+        "drawing, OSC titles, DECALN, ED",
+    )
     htop = Scenario(
         "htop",
         (
@@ -198,7 +231,8 @@ def _scenarios() -> dict[str, Scenario]:
         "a Python curses program: box, 8 and 256 colours, a sub-window, updates, quit",
         full_screen=True,
     )
-    return {s.name: s for s in (shell, ls, git_log, vim, less, man, top, htop, curses_)}
+    scenarios = (shell, edges, ls, git_log, vim, less, man, top, htop, curses_)
+    return {s.name: s for s in scenarios}
 
 
 # ---------------------------------------------------------------------------------------
@@ -797,6 +831,8 @@ def expected_screens(rec: Recording, tmux: Tmux, workdir: Path) -> None:
         str(ack),
     )
     tmux("resize-window", "-t", target, "-x", str(rec.columns), "-y", str(rec.rows))
+    # tmux titles a new pane with the host name; xterm's title is empty until set.
+    tmux("select-pane", "-t", target, "-T", "")
     with open(ctl, "w") as ctl_w, open(ack) as ack_r:
         for cp in rec.checkpoints:
             ctl_w.write(f"{cp['offset']}\n")
@@ -804,8 +840,7 @@ def expected_screens(rec: Recording, tmux: Tmux, workdir: Path) -> None:
             ack_r.readline()
             cp.update(_settled_capture(tmux, target))
         last = rec.checkpoints[-1]
-        size = int(tmux("display", "-p", "-t", target, "#{history_size}"))
-        last["history_size"] = size
+        size = int(last["history_size"])  # type: ignore[call-overload]
         lines: list[str] = []
         if size:  # with no history, "-E -1" would still give the top screen row
             first = min(size, 200)
@@ -825,19 +860,23 @@ def _settled_capture(tmux: Tmux, target: str) -> dict[str, object]:
             "-p",
             "-t",
             target,
-            "#{cursor_x} #{cursor_y} #{alternate_on} #{pane_width} #{pane_height}",
+            "#{cursor_x} #{cursor_y} #{alternate_on} #{pane_width} #{pane_height} "
+            "#{history_size} #{pane_title}",
         )
         now = (screen, info)
         if now == previous:
             break
         previous = now
-    x, y, alt, w, h = (int(v) for v in info.split())
+    fields = info.rstrip("\n").split(" ", 6)
+    x, y, alt, w, h, history = (int(v) for v in fields[:6])
     return {
         "screen": [_plain(line) for line in screen],
         "styled": screen,
         "cursor": [x, y],
         "alternate": bool(alt),
         "size": [w, h],
+        "history_size": history,
+        "title": fields[6],
     }
 
 
@@ -892,6 +931,37 @@ def _line_drawing(rec: Recording, cp: dict[str, object]) -> None:
     cp["screen"] = _dec_graphics(cp["styled"])  # type: ignore[arg-type]
 
 
+# tmux 3.3a ignores CHT (CSI Ps I), so for the "rep_tabs" command it draws "y" and then
+# overwrites it; xterm moves forward two tab stops (ctlseqs: "Cursor Forward Tabulation Ps
+# tab stops"): "y" stays at column 8, " z" lands at 24-25 and CBT brings "!" back to 24.
+_CHT_TMUX = "xxxxx   ! z"
+_CHT_XTERM = "xxxxx   y" + " " * 15 + "!z"
+
+
+def _screen_and_history(cp: dict[str, object]) -> list[str]:
+    return [*cp["screen"], *cp.get("history_tail", [])]  # type: ignore[misc]
+
+
+def _replace_lines(cp: dict[str, object], fix: Callable[[str], str]) -> None:
+    for key in ("screen", "history_tail"):
+        if key in cp:
+            lines: list[str] = cp[key]  # type: ignore[assignment]
+            cp[key] = [fix(line) for line in lines]
+
+
+def _cht(rec: Recording, cp: dict[str, object]) -> None:
+    _replace_lines(cp, lambda line: _CHT_XTERM if line == _CHT_TMUX else line)
+
+
+# The "combining" command ends its line with "x", ZWJ, "y".
+_ZWJ_TMUX = "\u65e5\u0301 xy"
+_ZWJ_XTERM = "\u65e5\u0301 x\u200dy"
+
+
+def _zwj(rec: Recording, cp: dict[str, object]) -> None:
+    _replace_lines(cp, lambda line: line.replace(_ZWJ_TMUX, _ZWJ_XTERM))
+
+
 OVERRIDES: list[Override] = [
     (
         "*",
@@ -910,17 +980,78 @@ OVERRIDES: list[Override] = [
         "in the last column (the next printable character wraps), which is what "
         "Emulator.cursor reports",
     ),
+    (
+        "edges",
+        lambda cp: _CHT_TMUX in _screen_and_history(cp),
+        _cht,
+        "tmux 3.3a does not implement CHT (CSI Ps I); xterm moves the cursor forward Ps tab "
+        "stops, so the row of the rep_tabs command reads 'xxxxx   y' and '!z' at column 24",
+    ),
+    (
+        "edges",
+        lambda cp: any(_ZWJ_TMUX in line for line in _screen_and_history(cp)),
+        _zwj,
+        "tmux 3.3a drops U+200D ZERO WIDTH JOINER after 'x'; xterm keeps a zero-width "
+        "character (wcwidth 0) as a combining character of the cell before it, and so does "
+        "the frame model (zero-width characters ride on the character before them)",
+    ),
+]
+
+
+def _region_history(rec: Recording) -> list[str]:
+    """Drop the lines tmux put into history while the "region" command scrolled a region
+    whose top margin is row 3; return the labels of the checkpoints changed."""
+    labels = [str(cp["label"]) for cp in rec.checkpoints]
+    if "region" not in labels:
+        return []
+    at = labels.index("region")
+    # "one\ntwo\nthree" makes two linefeeds at the region's bottom margin; the Enter
+    # that ran the command did not scroll (the prompt was above the last row), so these
+    # are the first two lines tmux added in this step; the final linefeed at the bottom of
+    # the screen then scrolls one line into history, rightly.
+    pushed = 2
+    cursor_row = rec.checkpoints[at - 1]["cursor"][1]  # type: ignore[index]
+    assert cursor_row < rec.rows - 1, "the Enter would have scrolled: fix the offsets"
+    first = int(rec.checkpoints[at - 1]["history_size"])  # type: ignore[call-overload]
+    assert int(rec.checkpoints[at]["history_size"]) >= first + pushed  # type: ignore[call-overload]
+    for cp in rec.checkpoints[at:]:
+        size = int(cp["history_size"])  # type: ignore[call-overload]
+        if "history_tail" in cp:
+            tail: list[str] = cp["history_tail"]  # type: ignore[assignment]
+            start = size - len(tail)  # history index of tail[0]
+            assert start <= first, "the tail must reach back to the region's lines"
+            cp["history_tail"] = tail[: first - start] + tail[first - start + pushed :]
+        cp["history_size"] = size - pushed
+    return labels[at:]
+
+
+# (scenario, fix of the whole recording returning the labels it changed, reason)
+RECORDING_OVERRIDES: list[tuple[str, Callable[[Recording], list[str]], str]] = [
+    (
+        "edges",
+        _region_history,
+        "tmux 3.3a moves the top line of any scrolling region into history "
+        "(grid_scroll_history_region); xterm saves lines only when the region's top margin "
+        "is the screen's first line, so the region command adds nothing to history",
+    ),
 ]
 
 
 def apply_overrides(rec: Recording) -> list[dict[str, object]]:
-    applied = []
+    applied: list[dict[str, object]] = []
+    for scenario, fix_all, reason in RECORDING_OVERRIDES:
+        if scenario in ("*", rec.scenario):
+            before = [cp.get("history_size") for cp in rec.checkpoints]
+            labels = fix_all(rec)
+            if labels:
+                applied.append({"labels": labels, "reason": reason, "tmux_history_sizes": before})
     for cp in rec.checkpoints:
         for scenario, applies, fix, reason in OVERRIDES:
             if scenario in ("*", rec.scenario) and applies(cp):
-                before = {k: cp[k] for k in ("screen", "cursor")}
+                keys = [k for k in ("screen", "cursor", "history_tail") if k in cp]
+                before = {k: cp[k] for k in keys}
                 fix(rec, cp)
-                if before != {k: cp[k] for k in ("screen", "cursor")}:
+                if before != {k: cp[k] for k in keys}:
                     applied.append({"label": cp["label"], "reason": reason, "tmux": before})
         cp["styles"] = style_runs(cp["styled"], cp["screen"])  # type: ignore[arg-type]
         del cp["styled"]  # the compact runs above say the same in a fraction of the size
@@ -1032,7 +1163,8 @@ def style_runs(styled: list[str], screen: list[str]) -> list[str]:
                 state.apply(m.group(1))
             pos = m.end()
         keys += [state.key()] * (len(line) - pos)
-        keys = keys[: len(text)]
+        # An override may lengthen a row beyond what tmux drew: the rest is unstyled.
+        keys = (keys + [DEFAULT_STYLE_KEY] * len(text))[: len(text)]
         runs: list[list[object]] = []
         for key in keys:
             if runs and runs[-1][1] == key:

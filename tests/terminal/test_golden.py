@@ -74,7 +74,9 @@ def screen_diff(expected: list[str], actual: list[str]) -> str:
 
 
 def _why(meta: dict[str, Any], label: str) -> str:
-    reasons = [o["reason"] for o in meta.get("overrides", []) if o["label"] == label]
+    reasons = [
+        o["reason"] for o in meta.get("overrides", []) if label in o.get("labels", [o.get("label")])
+    ]
     if not reasons:
         return ""
     return "\n(expected value overrides tmux's: " + "; ".join(reasons) + ")"
@@ -100,6 +102,12 @@ def test_screen_matches_reference(name: str, label: str) -> None:
     )
     frame = emu.take_frame()
     assert frame.alternate == cp["alternate"], f"{where}: alternate screen flag differs"
+    assert emu.title == cp.get("title", emu.title), f"{where}: title differs"
+    if not cp["alternate"] and "history_size" in cp:  # tmux counts the shown screen's
+        assert len(emu.scrollback) == cp["history_size"], (
+            f"{where}: {len(emu.scrollback)} history lines, expected {cp['history_size']}"
+            f"{_why(meta, label)}"
+        )
 
 
 # Style keys as the recorder writes them: "fg/bg/flags" (see record_golden.style_runs).
