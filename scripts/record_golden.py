@@ -1037,6 +1037,20 @@ RECORDING_OVERRIDES: list[tuple[str, Callable[[Recording], list[str]], str]] = [
 ]
 
 
+def _changed(before: dict[str, object], cp: dict[str, object]) -> dict[str, object]:
+    """What tmux said where an override changed it: whole values, or rows by index."""
+    out: dict[str, object] = {}
+    for key, old in before.items():
+        new = cp[key]
+        if old == new:
+            continue
+        if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+            out[key] = {str(i): a for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b}
+        else:
+            out[key] = old
+    return out
+
+
 def apply_overrides(rec: Recording) -> list[dict[str, object]]:
     applied: list[dict[str, object]] = []
     for scenario, fix_all, reason in RECORDING_OVERRIDES:
@@ -1052,7 +1066,8 @@ def apply_overrides(rec: Recording) -> list[dict[str, object]]:
                 before = {k: cp[k] for k in keys}
                 fix(rec, cp)
                 if before != {k: cp[k] for k in keys}:
-                    applied.append({"label": cp["label"], "reason": reason, "tmux": before})
+                    tmux_said = _changed(before, cp)
+                    applied.append({"label": cp["label"], "reason": reason, "tmux": tmux_said})
         cp["styles"] = style_runs(cp["styled"], cp["screen"])  # type: ignore[arg-type]
         del cp["styled"]  # the compact runs above say the same in a fraction of the size
     return applied
