@@ -15,8 +15,10 @@ ordinary ``draw``/CR/LF/SGR methods.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable
+from itertools import chain, repeat
 from typing import TYPE_CHECKING
 
 from terminal._lines import Entry, Row, styled_entry
@@ -40,14 +42,89 @@ Runs = list[tuple[Seq, int]]
 Piece = tuple[Runs, bool, int]  # one screen row: runs, wrapped, style of its blank cells
 
 
+def _char_class(ranges: object) -> str:
+    parts = []
+    for first, last in ranges:  # type: ignore[attr-defined]
+        parts.append(re.escape(chr(first)) + ("-" + re.escape(chr(last)) if last > first else ""))
+    return "[" + "".join(parts) + "]"
+
+
+def _bmp(ranges: object) -> list[tuple[int, int]]:
+    return [(a, min(b, 0xFFFF)) for a, b in ranges if a <= 0xFFFF]  # type: ignore[attr-defined]
+
+
+def _width_patterns() -> tuple[re.Pattern[str], ...] | None:
+    """Regexes for zero-width and wide characters of the Basic Multilingual Plane, built
+    from wcwidth's own tables, so whole runs are classified in C (sre matches BMP classes
+    with a bitmap; astral ranges are scanned one by one, 100x slower, so text with astral
+    characters takes the per-character loop). None if the tables are not where wcwidth
+    keeps them.
+
+    Returns: a zero-width character, a run of them, a wide character, a run of wide
+    characters (captured)."""
+    try:
+        # ``import wcwidth.wcwidth`` would give the function the package re-exports.
+        tables = importlib.import_module("wcwidth.wcwidth")
+        zero = _char_class(_bmp(tables._ZERO_WIDTH_TABLE))
+        wide = _char_class(_bmp(tables._WIDE_EASTASIAN_TABLE))
+        patterns = (
+            re.compile(zero),
+            re.compile(zero + "+"),
+            re.compile(wide),
+            re.compile("(" + wide + "+)"),
+        )
+    except (ImportError, AttributeError, TypeError, ValueError, re.error):
+        return None
+    # The tables must agree with char_width, the authority; check a few telling cases.
+    for ch, width in (("a", 1), ("\u0301", 0), ("\u200d", 0), ("\ufe0f", 0), ("日", 2)):
+        if char_width(ch) != width or bool(patterns[0].match(ch)) != (width == 0):
+            return None
+        if width and bool(patterns[2].match(ch)) != (width == 2):
+            return None
+    return patterns
+
+
+_PATTERNS = _width_patterns()
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _narrow_or_wide(text: str, wide_runs: re.Pattern[str]) -> list[str]:
+    """Cells of text without zero-width characters: a "" after each wide one. In C but
+    for one step per run of wide characters."""
+    parts = wide_runs.split(text)
+    if len(parts) == 1:
+        return list(text)
+    cells: list[str] = []
+    for i, part in enumerate(parts):
+        if i & 1:
+            cells.extend(chain.from_iterable(zip(part, repeat(""))))
+        elif part:
+            cells.extend(part)
+    return cells
+
+
 def to_cells(text: str, joining: bool = False, before: bool = True) -> tuple[list[str], str]:
     """Cells for ``text`` and the leading zero-width characters that have no cell here
     (they belong to the cell before). ``joining`` says the cell before ended with ZWJ;
-    ``before`` that there is a cell before (else such characters are dropped)."""
+    ``before`` that there is a cell before (else such characters are dropped). Hot path:
+    text without zero-width characters is classified by regular expressions in C; the
+    rest goes character by character (measured faster than regex clustering there)."""
+    if _PATTERNS is not None and not joining:
+        zero, wide_runs = _PATTERNS[0], _PATTERNS[3]
+        if zero.search(text) is None and _ASTRAL.search(text) is None:
+            return _narrow_or_wide(text, wide_runs), ""
+    return _to_cells_slow(text, joining, before)
+
+
+def _to_cells_slow(text: str, joining: bool, before: bool) -> tuple[list[str], str]:
     cells: list[str] = []
     orphans = ""
     width = char_width
     for ch in text:
+        if ch < "\u0300" and not joining:
+            # Latin: one cell, never zero-width (no control reaches drawing).
+            cells.append(ch)
+            continue
         w = width(ch)
         if w == 0 or (joining and ch > "\x7f"):  # ASCII never joins an emoji sequence
             joining = ch == ZWJ
@@ -184,15 +261,34 @@ def _flood(screen: GridScreen, rest: list[str]) -> None:
         _flood_plain(screen, rest, cols)
         return
     pieces: list[Piece] = []
+    append = pieces.append
     erase_of = screen.erase_sid
+    sid = screen.sid
+    fill = erase_of(sid)
     for line in rest:
-        fill = erase_of(screen.sid)  # the LF before the line scrolls in a blank row
+        if "\x1b" not in line:
+            # No SGR: one run in the current style (the common case, kept lean).
+            if line.isascii():
+                if len(line) <= cols:
+                    append(([(line, sid)], False, fill))
+                    continue
+                runs: Runs = [(line, sid)]
+            else:
+                cells = to_cells(line, False, False)[0]
+                if len(cells) <= cols:
+                    append(([(cells, sid)] if cells else [("", 0)], False, fill))
+                    continue
+                runs = [(cells, sid)]
+            pieces.extend(_layout(runs, cols, fill, erase_of))
+            continue
         runs = _line_runs(screen, line)
         if not line.isascii():
             runs = _cell_runs(runs)
         if not runs:
             runs = [("", 0)]
         pieces.extend(_layout(runs, cols, fill, erase_of))
+        sid = screen.sid
+        fill = erase_of(sid)  # the LF after the line scrolls in a blank row
     _place(
         screen,
         len(pieces),
@@ -223,8 +319,19 @@ def _flood_plain(screen: GridScreen, rest: list[str], cols: int) -> None:
                 wraps.append(False)
 
     def entries(a: int, b: int) -> list[Entry]:
-        if wraps is None and sid == 0 and fill == 0:
-            return [t.rstrip(" ") for t in texts[a:b]]
+        if sid == 0 and fill == 0:
+            if wraps is None:
+                return [t.rstrip(" ") for t in texts[a:b]]
+            out: list[Entry] = []
+            for i in range(a, b):
+                text = texts[i].rstrip(" ")
+                if wraps[i]:
+                    out.append(
+                        styled_entry(text, chr(len(text)) + "\x00" if text else "", True, "")
+                    )
+                else:
+                    out.append(text)
+            return out
         return [
             _entry([(texts[i], sid)], wraps[i] if wraps else False, fill, cols) for i in range(a, b)
         ]
