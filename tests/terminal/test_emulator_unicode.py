@@ -80,3 +80,30 @@ def test_cjk_lines_flood_into_history_with_the_right_wrap() -> None:
     e = feed(Emulator(5, 2, history=10), "".join("日本語\r\n" for _ in range(4)) + "end")
     assert e.scrollback == ["日本", "語", "日本", "語", "日本", "語", "日本"]
     assert e.display == ["語   ", "end  "]
+
+
+def test_fast_width_classes_agree_with_char_width() -> None:
+    """The flood path classifies runs with regexes built from wcwidth's tables; they must
+    say what terminal.unicode.char_width says for every character of the BMP."""
+    from terminal import _flood
+    from terminal.unicode import char_width
+
+    assert _flood._PATTERNS is not None
+    zero, _, wide, _ = _flood._PATTERNS
+    for cp in range(0xA0, 0x10000):
+        if 0xD800 <= cp < 0xE000:
+            continue
+        ch = chr(cp)
+        width = char_width(ch)
+        assert bool(zero.match(ch)) == (width == 0), hex(cp)
+        if width:
+            assert bool(wide.match(ch)) == (width == 2), hex(cp)
+
+
+def test_to_cells_matches_the_per_character_rules() -> None:
+    from terminal._flood import _to_cells_slow, to_cells
+
+    samples = ["abc", "日本語", "a日b", "e\u0301x", "\u0301a", "👨\u200d👩", "x\u200dy", "가각"]
+    for text in samples:
+        for before in (True, False):
+            assert to_cells(text, False, before) == _to_cells_slow(text, False, before)
