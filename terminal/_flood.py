@@ -225,7 +225,7 @@ def _layout(runs: Runs, cols: int, fill: int, erase_of: Callable[[int], int]) ->
     """Wrap one line's runs into rows of at most ``cols`` cells. The first row's blank
     cells take style ``fill``; a continuation row's take the background of the style
     printing its first character (the wrap scrolled it in: BCE)."""
-    if sum(len(seq) for seq, _ in runs) <= cols:
+    if sum([len(seq) for seq, _ in runs]) <= cols:
         return [(runs, False, fill)]
     pieces: list[Piece] = []
     cur: Runs = []
@@ -295,7 +295,7 @@ def _flood(screen: GridScreen, rest: list[str]) -> None:
         lambda i, y: _overlay(screen, y, pieces[i][0], pieces[i][1]),
         lambda i: _row(*pieces[i], cols),
         lambda a, b: [_entry(*piece, cols) for piece in pieces[a:b]],
-        sum(len(seq) for seq, _ in pieces[-1][0]),
+        sum([len(seq) for seq, _ in pieces[-1][0]]),
     )
 
 

@@ -22,6 +22,10 @@ from terminal.unicode import char_width
 ZWJ = "\u200d"
 # Style caches stay small however many distinct sequences a program sends.
 _CACHE_LIMIT = 4096
+# Style ids are never retired (frames.StyleTable is append-only), so a program that sends
+# endless distinct truecolours or links would grow the table without end; past this many
+# styles (~15 MB) new renditions are ignored and text keeps the current one.
+STYLE_LIMIT = 1 << 16
 _PROTECTED = int(Attr.PROTECTED)
 _NEW = tuple.__new__
 
@@ -127,9 +131,14 @@ class GridScreen:
         return self.styles[self.sid]
 
     def set_style(self, style: Style) -> None:
-        self.sid = self.styles.intern(style)
-        if style[2] & _PROTECTED:
-            self._protected.add(self.sid)
+        sid = self._style_ids.get(style)
+        if sid is None:
+            if len(self._style_list) >= STYLE_LIMIT:
+                return  # the table is full: the rendition stays as it was
+            sid = self.styles.intern(style)
+            if style[2] & _PROTECTED:
+                self._protected.add(sid)
+        self.sid = sid
 
     def select_graphic_rendition_text(self, params: str) -> None:
         """SGR from its raw parameter text; cached per (style, text). Hot path."""
@@ -159,9 +168,14 @@ class GridScreen:
                 link,
             ),
         )
-        sid = self._style_ids.get(style)
+        ids = self._style_ids
+        sid = ids.get(style)
         if sid is None:
-            sid = self.styles.intern(style)
+            if len(self._style_list) >= STYLE_LIMIT:
+                return current  # the table is full: the rendition stays as it was
+            # StyleTable.intern, inlined: a new style per SGR is common with truecolour.
+            sid = ids[style] = len(self._style_list)
+            self._style_list.append(style)
             if style[2] & _PROTECTED:
                 self._protected.add(sid)
         cache = self._sgr_cache

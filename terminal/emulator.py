@@ -302,7 +302,8 @@ class Emulator(GridScreen):
 
     def soft_reset(self) -> None:
         """DECSTR: modes, margins, rendition and saved cursor to defaults; the screen
-        and the cursor position stay (VT510 table 5-9, as xterm)."""
+        and the cursor position stay (VT510 table 5-9). Autowrap is left on: VT510 turns
+        it off, xterm restores its configured default, which is on."""
         self.private_modes.add(25)
         self.private_modes.discard(6)
         self.private_modes.add(7)

@@ -137,3 +137,14 @@ def test_equal_styles_share_one_id() -> None:
     e = Emulator(10, 2)
     e.feed(b"\x1b[1;31ma\x1b[0m\x1b[31;1mb")
     assert e.rows[0].styles[0] == e.rows[0].styles[1]
+
+
+def test_style_table_is_bounded() -> None:
+    """Endless distinct truecolours cannot grow the append-only style table forever."""
+    from terminal._screen import STYLE_LIMIT
+
+    e = Emulator(10, 2)
+    e._style_list.extend([Style(fg=i) for i in range(STYLE_LIMIT - len(e.styles))])
+    e.feed(b"\x1b[38;2;1;2;3mx\x1b]8;;http://new\x07y")
+    assert len(e.styles) == STYLE_LIMIT
+    assert e.display[0].startswith("xy")
