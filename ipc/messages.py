@@ -85,6 +85,7 @@ class MsgType(IntEnum):
     STATUS = 19
     LAYOUT_SET = 20
     FORGET = 21
+    LAYOUT_PREVIOUS = 22
     # notifications: 40-79
     FRAME = 40
     SESSION_EXITED = 41
@@ -336,6 +337,15 @@ _SPEC_LIST: tuple[Spec, ...] = (
                    doc="[[session, window, tab], ...] for the sessions a GUI shows"),),
         doc="Record where sessions are shown, so a restarted GUI reopens the same layout.",
         reply="{}",
+    ),
+    Spec(
+        MsgType.LAYOUT_PREVIOUS, "layout.previous", "request",
+        (_optional("take", bool, default=False,
+                   doc="clear it: the GUI is reopening it now"),),
+        doc="The tabs that ended with the previous worker (a crash or a reboot), so a GUI "
+            "can reopen the last layout with fresh shells in the same directories.",
+        reply='{"sessions": [{"session": str, "argv": [str], "cwd": str, "title": str, '
+              '"window": int, "tab": int}]}',
     ),
     Spec(
         MsgType.FORGET, "forget", "request",

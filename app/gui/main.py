@@ -180,7 +180,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     state.last_window_closed.connect(app.quit)
     restored = restore_windows(state, link) if link and options.command is None else 0
     if not restored:
-        state.new_window(launch_from(options))
+        window = state.new_window(launch_from(options))
+        if link is not None and options.command is None:
+            offer_previous_layout(state, link, window)
 
     def stop() -> None:
         # SIGTERM/SIGINT/SIGHUP: end every program without asking, then leave the loop.
@@ -198,6 +200,29 @@ def local_handle_factory() -> Any:
     from app.gui.app_state import local_handle
 
     return local_handle
+
+
+def offer_previous_layout(state: Any, link: Any, window: Any) -> None:
+    """After a reboot (or a worker crash with no GUI running), offer to reopen the tabs
+    that ended with the session server, with fresh shells in the same directories."""
+    from app.gui.window import Launch
+
+    windows = link.previous_layout()
+    count = sum(len(tabs) for tabs in windows)
+    if not count:
+        return
+
+    def reopen() -> None:
+        for tabs in link.previous_layout(take=True):
+            specs = [(t.get("argv") or None, t.get("cwd") or None) for t in tabs]
+            specs = [(argv, cwd if cwd and os.path.isdir(cwd) else None) for argv, cwd in specs]
+            first = state.new_window(Launch(argv=specs[0][0], cwd=specs[0][1]))
+            for argv, cwd in specs[1:]:
+                first.open_tab(argv, cwd=cwd)
+
+    window.banner.offer(
+        f"{count} tab{'s' if count != 1 else ''} ended when the session server stopped "
+        "(a restart of the computer, or a crash).", "Reopen them", reopen)
 
 
 def restore_windows(state: Any, link: Any) -> int:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QPushButton,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -66,6 +67,12 @@ class Banner(QWidget):
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.label, 1)
+        self.action = QPushButton(self)
+        self.action.setObjectName("bannerAction")
+        self.action.hide()
+        self._act: Callable[[], None] | None = None
+        self.action.clicked.connect(self._on_action)
+        layout.addWidget(self.action, 0, Qt.AlignmentFlag.AlignTop)
         close = QToolButton(self)
         close.setText("✕")
         close.setAutoRaise(True)
@@ -79,6 +86,20 @@ class Banner(QWidget):
             return
         self.label.setText("\n".join(messages))
         self.show()
+
+    def offer(self, message: str, button: str, act: Callable[[], None]) -> None:
+        """A message with one action button; clicking it acts and dismisses the banner."""
+        self.show_messages([message])
+        self.action.setText(button)
+        self._act = act
+        self.action.show()
+
+    def _on_action(self) -> None:
+        act, self._act = self._act, None
+        self.hide()
+        self.action.hide()
+        if act is not None:
+            act()
 
 
 class MainWindow(QMainWindow):

@@ -24,6 +24,7 @@ from app.gui.backend import SessionHandle
 from app.gui.remote_backend import RemoteBackend, RemoteError, RemoteSessionHandle
 from app.gui.supervisor import WorkerSupervisor
 from app.paths import StatePaths
+from ipc.messages import MsgType
 
 if TYPE_CHECKING:
     from app.gui.window import MainWindow
@@ -100,6 +101,20 @@ class WorkerLink(QObject):
                 windows.setdefault(int(info.get("window", 0)), []).append(info)
         return [sorted(tabs, key=lambda i: (i.get("tab", 0), i.get("created", 0)))
                 for _, tabs in sorted(windows.items())]
+
+    def previous_layout(self, *, take: bool = False) -> list[list[dict[str, Any]]]:
+        """The tabs that ended with the previous worker (a reboot, a crash), as windows of
+        tabs, for reopening with fresh shells; ``take`` clears it in the worker."""
+        if self.supervisor.state != "connected":
+            return []
+        try:
+            reply = self.backend.call_and_wait(MsgType.LAYOUT_PREVIOUS, {"take": take}, 2.0)
+        except RemoteError:
+            return []
+        windows: dict[int, list[dict[str, Any]]] = {}
+        for info in reply.get("sessions", []):
+            windows.setdefault(int(info.get("window", 0)), []).append(info)
+        return [sorted(tabs, key=lambda i: i.get("tab", 0)) for _, tabs in sorted(windows.items())]
 
     def adopt(self, info: dict[str, Any]) -> RemoteSessionHandle:
         size = (int(info["columns"]), int(info["rows"])) if "columns" in info else None

@@ -212,6 +212,15 @@ class WorkerService(QObject):
         self.host.set_layout({sid: (window, tab) for sid, window, tab in p["placements"]})
         return {}
 
+    def on_layout_previous(self, client: ServerClient, p: dict[str, Any]) -> dict[str, Any]:
+        if self.store is None:
+            return {"sessions": []}
+        return {"sessions": [
+            {"session": r.id, "argv": r.command, "cwd": r.cwd, "title": r.title,
+             "window": r.window, "tab": r.tab}
+            for r in self.store.previous_layout(take=p["take"]) if not r.private
+        ]}
+
     def on_forget(self, client: ServerClient, p: dict[str, Any]) -> dict[str, Any]:
         if self.store is None:
             return {"chunks": 0}

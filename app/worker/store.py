@@ -45,6 +45,8 @@ from terminal.frames import Line, Style
 log = logging.getLogger("emberterm.store")
 
 BUSY_TIMEOUT_MS = 5000
+# Operations that run in their own transaction(s) after the batch before them.
+SPECIAL_OPS = ("forget", "index_all", "lost", "take_layout")
 T = TypeVar("T")
 
 
@@ -61,6 +63,7 @@ class SessionRecord:
     tab: int = 0
     private: bool = False
     lines_total: int = 0
+    lost: bool = False  # ended with its worker (crash, reboot), not on its own
 
 
 @dataclass(frozen=True)
@@ -248,6 +251,14 @@ class Store:
         """At worker start: sessions a dead worker left "running" ended with it."""
         return int(self._submit("lost", self.clock(), wait=30.0))
 
+    def previous_layout(self, *, take: bool = False) -> list[SessionRecord]:
+        """Sessions that ended with the previous worker (a crash or a reboot), in window and
+        tab order: the layout a GUI can reopen with fresh shells. ``take`` clears it."""
+        records = [r for r in self.list_sessions() if r.lost]
+        if take and records:
+            self._submit("take_layout", wait=10.0)
+        return records
+
     def forget(self, session_id: str | None = None, timeout: float = 60.0) -> int:
         """Remove transcripts for good (one session, or all) and VACUUM. Returns chunks gone."""
         return int(self._submit("forget", session_id, wait=timeout))
@@ -272,7 +283,7 @@ class Store:
                     continue
                 batch = [first]
                 deadline = time.monotonic() + self.batch_seconds
-                while batch[-1].kind not in ("stop", "flush", "forget", "index_all", "lost"):
+                while batch[-1].kind not in (*SPECIAL_OPS, "stop", "flush"):
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         break
@@ -287,7 +298,7 @@ class Store:
             conn.close()
 
     def _commit_batch(self, conn: sqlite3.Connection, batch: list[_Op]) -> None:
-        special = batch[-1] if batch[-1].kind in ("forget", "index_all", "lost") else None
+        special = batch[-1] if batch[-1].kind in SPECIAL_OPS else None
         plain = batch[:-1] if special else batch
         def apply_plain() -> None:
             for op in _coalesce(plain):
@@ -381,11 +392,21 @@ class Store:
         )
 
     def _w_lost(self, conn: sqlite3.Connection, ended: float) -> int:
+        def mark() -> int:
+            (running,) = conn.execute(
+                "SELECT count(*) FROM sessions WHERE ended IS NULL").fetchone()
+            if running:
+                # Only the latest loss is "the last layout"; an older one is history now.
+                conn.execute("UPDATE sessions SET lost = 0 WHERE lost = 1")
+                conn.execute(
+                    "UPDATE sessions SET ended = ?, lost = 1 WHERE ended IS NULL", (ended,))
+            return int(running)
+
+        return _transaction(conn, mark)
+
+    def _w_take_layout(self, conn: sqlite3.Connection) -> int:
         return _transaction(
-            conn,
-            lambda: conn.execute(
-                "UPDATE sessions SET ended = ? WHERE ended IS NULL", (ended,)
-            ).rowcount,
+            conn, lambda: int(conn.execute("UPDATE sessions SET lost = 0 WHERE lost = 1").rowcount)
         )
 
     def _w_forget(self, conn: sqlite3.Connection, session_id: str | None) -> int:
@@ -505,7 +526,7 @@ class Store:
                 id=r["id"], command=json.loads(r["command"]), cwd=r["cwd"], title=r["title"],
                 created=r["created"], ended=r["ended"], exit_status=r["exit_status"],
                 window=r["window"], tab=r["tab"], private=bool(r["private"]),
-                lines_total=r["lines_total"],
+                lines_total=r["lines_total"], lost=bool(r["lost"]),
             )
             for r in rows
         ]

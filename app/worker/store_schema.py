@@ -98,6 +98,11 @@ MIGRATIONS: list[list[str]] = [
         END
         """,
     ],
+    # 2: sessions that ended with their worker (crash, reboot) rather than on their own,
+    # so a GUI can offer to reopen the last layout with fresh shells.
+    [
+        "ALTER TABLE sessions ADD COLUMN lost INTEGER NOT NULL DEFAULT 0",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -127,10 +127,12 @@ def test_a_reader_during_a_long_write_sees_a_consistent_snapshot(store: Store) -
 
     r = threading.Thread(target=read)
     r.start()
-    for i in range(200):
+    i = 0
+    while len(seen) < 20 and i < 5000:  # write until the reader has looked often enough
         store.append_lines(sid, i * 50, [line("x" * 80)] * 50, {})
         if i % 20 == 0:
             store.flush()
+        i += 1
     store.flush()
     stop.set()
     r.join()
@@ -463,3 +465,21 @@ def test_a_stalled_writer_bounds_the_queue_and_counts_what_it_drops(tmp_path: Pa
         st.append_lines("s", i, [line("x")], {})
     assert st._queue.qsize() == 10
     assert st.dropped_lines == 15
+
+
+def test_the_layout_lost_with_a_worker_can_be_reopened_once(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    first = Store(path).start()
+    for tab, cwd in enumerate(["/tmp", "/var"]):
+        first.create_session(SessionRecord(id=f"s{tab}", command=["bash"], cwd=cwd, tab=tab))
+    first.create_session(SessionRecord(id="done", command=["make"], ended=1.0, exit_status=0))
+    first.flush()
+    first.close()  # ... and the machine reboots
+    second = Store(path).start()
+    assert second.mark_running_as_lost() == 2
+    assert second.mark_running_as_lost() == 0  # a clean start keeps the lost layout
+    layout = second.previous_layout()
+    assert [(r.id, r.cwd, r.tab) for r in layout] == [("s0", "/tmp", 0), ("s1", "/var", 1)]
+    assert [r.id for r in second.previous_layout(take=True)] == ["s0", "s1"]
+    assert second.previous_layout() == []
+    second.close()

@@ -164,3 +164,35 @@ def test_scrolling_past_the_replica_fetches_history_from_the_worker(
     texts = [ln.text.strip() for _, ln in fetched]
     assert texts[0].endswith("seq 1 3000")
     assert texts[texts.index("1"):][:3] == ["1", "2", "3"]
+
+
+def test_after_a_reboot_the_last_layout_reopens_with_fresh_shells(
+    qtbot, gui, emberterm_home: Path, tmp_path: Path
+) -> None:
+    from app.gui.main import offer_previous_layout
+
+    link, state = gui()
+    window = state.new_window()
+    window.open_tab(None, cwd=str(tmp_path))
+    qtbot.waitUntil(lambda: len(sessions(emberterm_home)) == 2, timeout=10_000)
+    old_pids = {s["pid"] for s in sessions(emberterm_home)}
+    link.record_layout(state.windows)
+    qtbot.wait(300)
+    # A reboot: the worker and every shell die at once, no GUI is left to see it.
+    worker = _worker_pid(emberterm_home)
+    for pid in [*old_pids, worker]:
+        _kill(pid, signal.SIGKILL)
+    state.shutdown()
+    link.stop()
+    link2, state2 = gui()  # the next start: a fresh worker marks them lost
+    first = state2.new_window()
+    offer_previous_layout(state2, link2, first)
+    assert first.banner.isVisible() and "2 tabs ended" in first.banner.label.text()
+    first.banner.action.click()
+    reopened = state2.windows[-1]
+    assert len(reopened.pages()) == 2
+    tab = reopened.pages()[1]
+    tab.handle.write(b"pwd\n")
+    qtbot.waitUntil(lambda: str(tmp_path) in screen(tab), timeout=10_000)
+    assert not {s["pid"] for s in sessions(emberterm_home)} & old_pids  # fresh shells
+    assert link2.previous_layout() == []  # offered once

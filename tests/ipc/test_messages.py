@@ -43,6 +43,7 @@ EXAMPLES: dict[MsgType, dict[str, Any]] = {
     MsgType.STATUS: {},
     MsgType.LAYOUT_SET: {"placements": [["s1", 0, 0], ["s2", 0, 1]]},
     MsgType.FORGET: {"session": "s1"},
+    MsgType.LAYOUT_PREVIOUS: {"take": True},
     MsgType.FRAME: {"session": "s1", "frame": Frame(
         columns=5, rows=2, full=True, lines={0: Line((("hi", 1),))}, cursor=Cursor(2, 0),
         styles={1: Style(fg=1)}, title="t", seq=9).to_wire()},
@@ -68,6 +69,7 @@ def test_numbers_are_permanent() -> None:
         "SESSION_CREATE": 10, "SESSION_ATTACH": 11, "SESSION_DETACH": 12,
         "SESSION_WRITE": 13, "SESSION_RESIZE": 14, "SESSION_CLOSE": 15, "SESSION_LIST": 16,
         "HISTORY_FETCH": 17, "SEARCH": 18, "STATUS": 19, "LAYOUT_SET": 20, "FORGET": 21,
+        "LAYOUT_PREVIOUS": 22,
         "FRAME": 40, "SESSION_EXITED": 41, "SESSION_SPAWNED": 42, "SERVER_BUSY": 43,
         "BACKPRESSURE": 44,
     }
