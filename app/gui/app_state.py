@@ -165,10 +165,13 @@ class AppState(QObject):
         return [program, *self.config["shell.args"]] if program else None
 
     def make_handle(
-        self, argv: Sequence[str] | None, *, cwd: str | None, columns: int, rows: int
+        self, argv: Sequence[str] | None, *, cwd: str | None, columns: int, rows: int,
+        private: bool = False,
     ) -> SessionHandle:
+        extra = {"private": True} if private else {}  # only the worker keeps transcripts
         return self._handle_factory(
-            argv, cwd=cwd, columns=columns, rows=rows, history=self.config["scrollback.lines"]
+            argv, cwd=cwd, columns=columns, rows=rows, history=self.config["scrollback.lines"],
+            **extra,
         )
 
     def make_view(self, handle: SessionHandle) -> QWidget:

@@ -241,13 +241,14 @@ class RemoteBackend(QObject):
     # -- sessions ---------------------------------------------------------------------------
     def create(
         self, argv: Sequence[str] | None, *, cwd: str | None, columns: int, rows: int,
-        history: int = 10000, window: int = 0, tab: int = 0,
+        history: int = 10000, window: int = 0, tab: int = 0, private: bool = False,
     ) -> RemoteSessionHandle:
         reply = self.call_and_wait(MsgType.SESSION_CREATE, {
             "argv": list(argv) if argv else None, "cwd": cwd, "columns": columns,
-            "rows": rows, "window": window, "tab": tab,
+            "rows": rows, "window": window, "tab": tab, "private": private,
         }, CREATE_TIMEOUT)
-        return self.adopt(reply["session"], {"pid": reply.get("pid")}, (columns, rows))
+        return self.adopt(reply["session"], {"pid": reply.get("pid"), "private": private},
+                          (columns, rows))
 
     def adopt(self, sid: str, info: dict[str, Any],
               size: tuple[int, int] | None = None) -> RemoteSessionHandle:

@@ -169,6 +169,7 @@ class MainWindow(QMainWindow):
         columns: int | None = None,
         rows: int | None = None,
         handle: SessionHandle | None = None,
+        private: bool = False,
     ) -> TabPage:
         """Start a program in a new tab (the configured shell when ``argv`` is None), or
         show the existing session ``handle`` (a tab restored after the GUI was killed).
@@ -182,7 +183,8 @@ class MainWindow(QMainWindow):
         program = command[0] if command else ""
         try:
             if handle is None:
-                handle = self._state.make_handle(command, cwd=cwd, columns=columns, rows=rows)
+                handle = self._state.make_handle(command, cwd=cwd, columns=columns, rows=rows,
+                                                 private=private)
         except Exception as exc:  # any failure to start is shown in the tab, not raised
             log.warning("cannot start %r in %r: %s", command, cwd, exc)
             page = TabPage(None, None, initial_title=title, program=program,
@@ -220,6 +222,13 @@ class MainWindow(QMainWindow):
         page.shutdown()
         self._remove(page)
         self.tabs.setCurrentWidget(fresh)
+
+    def new_private_tab(self) -> TabPage:
+        """A shell whose output is never written to the history store."""
+        current = self.current_page()
+        cwd = current.cwd() if current else ""
+        page = self.open_tab(None, cwd=cwd or None, title="private", private=True)
+        return page
 
     def new_tab(self) -> TabPage:
         """A shell in a new tab, in the current tab's working directory."""
@@ -343,6 +352,8 @@ class MainWindow(QMainWindow):
             "move_tab_right": lambda: self.tabs.move_current(1),
             "move_tab_left": lambda: self.tabs.move_current(-1),
             "new_window": self._new_window,
+            "new_private_tab": self.new_private_tab,
+            "global_search": self.show_global_search,
             "copy": lambda: self._view_call("copy"),
             "paste": lambda: self._view_call("paste"),
             "find": lambda: self._view_call("show_find"),
@@ -357,6 +368,12 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda *_, fn=handlers[name]: fn())
             self.addAction(action)
             self.actions_by_name[name] = action
+
+    def show_global_search(self) -> None:
+        """The search of every session's history (needs the session server)."""
+        show = getattr(self._state, "show_global_search", None)
+        if show is not None:
+            show(self)
 
     def _new_window(self) -> None:
         current = self.current_page()

@@ -76,11 +76,13 @@ class WorkerLink(QObject):
                 return self.backend.create(
                     argv, cwd=kwargs.get("cwd"), columns=kwargs.get("columns", 80),
                     rows=kwargs.get("rows", 24), history=kwargs.get("history", 10000),
+                    private=bool(kwargs.get("private", False)),
                 )
             except RemoteError as exc:
                 if not exc.unavailable:
                     raise RuntimeError(exc.user_message) from exc
                 log.warning("worker unavailable (%s): this tab runs in-process", exc)
+        kwargs.pop("private", None)  # in-process sessions keep nothing anyway
         handle = local_handle(argv, **kwargs)
         # Said once the tab is listening (it connects right after this returns).
         QTimer.singleShot(0, handle, lambda: handle.notice.emit(NOT_PERSISTENT))

@@ -196,3 +196,19 @@ def test_after_a_reboot_the_last_layout_reopens_with_fresh_shells(
     qtbot.waitUntil(lambda: str(tmp_path) in screen(tab), timeout=10_000)
     assert not {s["pid"] for s in sessions(emberterm_home)} & old_pids  # fresh shells
     assert link2.previous_layout() == []  # offered once
+
+
+def test_a_private_tab_keeps_nothing_in_the_history_store(
+    qtbot, gui, emberterm_home: Path
+) -> None:
+    _, state = gui()
+    window = state.new_window()
+    public, private = window.pages()[0], window.new_private_tab()
+    public.handle.write(b"echo public-$((5*5))\n")
+    private.handle.write(b"echo secret-$((5*5)); seq 1 100\n")
+    qtbot.waitUntil(lambda: "public-25" in screen(public), timeout=10_000)
+    qtbot.waitUntil(lambda: "secret-25" in screen(private) or "100" in screen(private),
+                    timeout=10_000)
+    qtbot.wait(1500)  # past the screen-save interval
+    found = json.loads(cli(emberterm_home, "search", "-25", "--json").stdout)
+    assert {h["text"].strip() for h in found} == {"public-25"}
