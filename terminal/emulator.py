@@ -11,12 +11,9 @@ synchronized output (mode 2026) is injected.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from urllib.parse import unquote, urlsplit
 
 from pyte import control as ctrl
 from pyte import escape as esc
@@ -26,14 +23,12 @@ from terminal._flood import draw_block, draw_segments
 from terminal._lines import entry_line, entry_text
 from terminal._parser import Handler, Parser
 from terminal._screen import GridScreen
-from terminal._sgr import sgr_report
+from terminal._strings import StringsMixin
 from terminal.events import EmulatorListener, NullListener
 from terminal.frames import HISTORY_TAIL_LIMIT, Attr, Cursor, Frame, Line
 
 __all__ = ["Emulator", "EmulatorListener", "NullListener"]
 
-TEXT_LIMIT = 4096  # titles, icon names, hyperlink URIs, working directories
-CLIPBOARD_LIMIT = 1 << 20  # OSC 52 payload (base64 text)
 SYNC_TIMEOUT = 1.0  # seconds a synchronized update (mode 2026) may hold frames
 TITLE_STACK_LIMIT = 16
 
@@ -48,7 +43,7 @@ def _first(params: list[int], default: int = 1) -> int:
     return params[0] if params and params[0] else default
 
 
-class Emulator(GridScreen):
+class Emulator(StringsMixin, GridScreen):
     """A VT/xterm-compatible terminal screen fed with bytes.
 
     ``columns``/``lines`` size the screen; ``history`` bounds the scrollback;
@@ -482,139 +477,6 @@ class Emulator(GridScreen):
                 left += self.left
         if top < self.lines and left < self.columns:
             self.copy_rectangle(box, top, left)
-
-    # -- OSC --------------------------------------------------------------------------
-    def set_title(self, title: str) -> None:
-        self.title = title[:TEXT_LIMIT]
-        self.listener.title_changed(self.title)
-
-    def set_icon_name(self, name: str) -> None:
-        self.icon_title = name[:TEXT_LIMIT]
-        self.listener.icon_title_changed(self.icon_title)
-
-    def osc_dispatch(self, text: str, terminator: str) -> None:
-        """``ESC ] code ; data`` with any number of code digits."""
-        code_text, _, data = text.partition(";")
-        if not code_text.isdigit() or len(code_text) > 5:
-            return
-        code = int(code_text)
-        if code in (0, 1, 2):
-            if code in (0, 1):
-                self.set_icon_name(data)
-            if code in (0, 2):
-                self.set_title(data)
-        elif code == 7:
-            self._osc_cwd(data)
-        elif code == 8:
-            _params, _, uri = data.partition(";")
-            uri = uri if len(uri) <= TEXT_LIMIT else ""
-            if uri != self.style.link:
-                self.set_style(self.style._replace(link=uri))
-        elif code == 52:
-            self._osc_clipboard(data)
-        elif code == 133:
-            self._osc_mark(data)
-        elif code == 4:
-            self._osc_palette(data, terminator)
-        elif code in (10, 11, 12):
-            self._osc_dynamic(code, data, terminator)
-        elif code == 104:
-            if data:
-                for part in data.split(";"):
-                    if part.isdigit() and int(part) < 256:
-                        self.palette[int(part)] = rep.DEFAULT_PALETTE[int(part)]
-            else:
-                self.palette = list(rep.DEFAULT_PALETTE)
-        elif code in (110, 111, 112):
-            default = (rep.DEFAULT_FOREGROUND, rep.DEFAULT_BACKGROUND, rep.DEFAULT_CURSOR)
-            self.dynamic_colors[code - 110] = default[code - 110]
-
-    def _reset_colors(self) -> None:
-        self.palette = list(rep.DEFAULT_PALETTE)
-        self.dynamic_colors = [rep.DEFAULT_FOREGROUND, rep.DEFAULT_BACKGROUND, rep.DEFAULT_CURSOR]
-
-    def _osc_cwd(self, data: str) -> None:
-        if len(data) > TEXT_LIMIT:
-            return
-        path = unquote(urlsplit(data).path) if data.startswith("file:") else data
-        self.cwd = path
-        self.listener.cwd_changed(path)
-
-    def _osc_clipboard(self, data: str) -> None:
-        selection, _, payload = data.partition(";")
-        selection = selection or "c"
-        if payload == "?":
-            self.listener.clipboard_query(selection)
-            return
-        if len(payload) > CLIPBOARD_LIMIT:
-            return
-        try:
-            decoded = base64.b64decode(payload, validate=True)
-        except (binascii.Error, ValueError):
-            return
-        self.listener.clipboard_set(selection, decoded)
-
-    def _osc_mark(self, data: str) -> None:
-        kind, _, params = data.partition(";")
-        if kind in ("A", "B", "C", "D"):
-            row = self.rows[self.y]
-            row.mark = kind
-            self._touch(self.y)
-            self.listener.mark(kind, self.history.total + self.y, params[:TEXT_LIMIT])
-
-    def _osc_palette(self, data: str, terminator: str) -> None:
-        parts = data.split(";")
-        for i in range(0, len(parts) - 1, 2):
-            index_text, spec = parts[i], parts[i + 1]
-            if not index_text.isdigit() or int(index_text) > 255:
-                continue
-            index = int(index_text)
-            if spec == "?":
-                self.reply(f"\x1b]4;{index};{rep.color_spec(self.palette[index])}{terminator}")
-            else:
-                color = rep.parse_color(spec)
-                if color is not None:
-                    self.palette[index] = color
-
-    def _osc_dynamic(self, code: int, data: str, terminator: str) -> None:
-        """OSC 10/11/12: each further parameter applies to the next code (xterm)."""
-        for offset, spec in enumerate(data.split(";")):
-            which = code + offset - 10
-            if which > 2:
-                break
-            if spec == "?":
-                spec_text = rep.color_spec(self.dynamic_colors[which])
-                self.reply(f"\x1b]{code + offset};{spec_text}{terminator}")
-            else:
-                color = rep.parse_color(spec)
-                if color is not None:
-                    self.dynamic_colors[which] = color
-
-    # -- DCS --------------------------------------------------------------------------
-    def dcs_dispatch(self, text: str) -> None:
-        """DECRQSS (``DCS $ q Pt ST``) is answered; XTGETTCAP is declined; the rest
-        (sixel, ReGIS, tmux passthrough...) is consumed and ignored."""
-        if text.startswith("$q"):
-            self.reply(self._decrqss(text[2:]))
-        elif text.startswith("+q"):
-            self.reply(rep.DCS + "0+r" + rep.ST)
-
-    def _decrqss(self, setting: str) -> str:
-        if setting == "m":
-            value = sgr_report(self.style) + "m"
-        elif setting == "r":
-            value = f"{self.top + 1};{self.bottom + 1}r"
-        elif setting == "s":
-            value = f"{self.left + 1};{self.right + 1}s"
-        elif setting == " q":
-            value = f"{self.cursor_shape or 1} q"
-        elif setting == '"q':
-            value = ("1" if self.style.attrs & Attr.PROTECTED else "0") + '"q'
-        elif setting == '"p':
-            value = '62;1"p'
-        else:
-            return rep.DCS + "0$r" + rep.ST
-        return rep.DCS + "1$r" + value + rep.ST
 
     def debug(self, *args: object, **kwargs: object) -> None:
         """pyte's endpoint for unrecognised sequences: ignored."""
