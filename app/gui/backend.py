@@ -10,6 +10,8 @@ changes no view code.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QObject, Signal
 
 from terminal.frames import Frame, Line
@@ -68,6 +70,14 @@ class SessionHandle(QObject):
     def fetch_history(self, first: int, count: int) -> list[tuple[int, Line]]:
         """Older history lines by absolute number, for scrolling past the replica's tail."""
         raise NotImplementedError
+
+    def search_history(
+        self, text: str, case_sensitive: bool, reply: Callable[[list[tuple[int, str]]], None]
+    ) -> None:
+        """Lines of this session's history containing ``text`` beyond what a replica holds,
+        as ``[(line number, text)]`` to ``reply`` (maybe later). A backend with no store
+        has nothing more: the default answers at once with nothing."""
+        reply([])
 
     def request_full_frame(self) -> None:
         """Ask for a complete frame (after attaching or when the replica is in doubt)."""

@@ -7,8 +7,9 @@ touches. ``FindBar`` is the small widget shown at the top of the view (Ctrl+Shif
 live search as you type, Enter/Shift+Enter and F3/Shift+F3 for next/previous, case and
 regex options, a match count. The view owns the matches and paints them.
 
-What it does not do: no search of history the replica does not hold (that is the
-store's full-text search, issue 13).
+History older than the replica holds is searched by the session's backend when it has
+one (``older``: the worker's store, by plain substring); those hits arrive later and join
+the matches in front, as they are older. Regex searches cover what the replica holds.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
@@ -27,6 +28,10 @@ from app.gui.selection import index_columns
 from terminal.frames import Line, ScreenReplica
 
 MAX_MATCHES = 5000  # beyond this, highlighting costs more than it tells
+
+# ``older(text, case_sensitive, reply)``: search history older than the replica holds and
+# call ``reply`` with ``[(line number, line text), ...]`` (possibly later, possibly never).
+OlderSearch = Callable[[str, bool, Callable[[list[tuple[int, str]]], None]], None]
 
 
 @dataclass(frozen=True)
@@ -217,10 +222,13 @@ class FindController(QObject):
     changed = Signal()
     reveal = Signal(object)
 
-    def __init__(self, replica: ScreenReplica, bar: FindBar, parent: QObject | None = None):
+    def __init__(self, replica: ScreenReplica, bar: FindBar, parent: QObject | None = None,
+                 *, older: OlderSearch | None = None):
         super().__init__(parent)
         self._replica = replica
         self._bar = bar
+        self._older = older
+        self._older_matches: list[Match] = []
         self.matches: list[Match] = []
         self.current: int | None = None
         self.query: tuple[str, bool, bool] = ("", False, False)
@@ -236,8 +244,29 @@ class FindController(QObject):
         """Search anew and make the newest match current; returns the number found."""
         self.query = (text, case_sensitive, regex)
         self._bar.set_query(text, case_sensitive, regex)
+        self._older_matches = []
         self.refresh(jump=True)
+        if self._older is not None and text and not regex:
+            query = self.query
+            self._older(text, case_sensitive, lambda hits: self._on_older(query, hits))
         return len(self.matches)
+
+    def _on_older(self, query: tuple[str, bool, bool], hits: list[tuple[int, str]]) -> None:
+        """Hits from history the replica does not hold (they are older than all it has)."""
+        if query != self.query:
+            return  # an answer to an earlier query
+        text, case_sensitive, _ = query
+        pattern = compile_pattern(text, case_sensitive=case_sensitive, regex=False)
+        first_held = self._replica.first_held_number
+        older: list[Match] = []
+        for number, line_text in sorted(hits):
+            if number >= first_held or pattern is None:
+                continue
+            cols = index_columns(line_text)
+            for m in pattern.finditer(line_text):
+                older.append(Match(number, cols[m.start()], number, cols[m.end()]))
+        self._older_matches = older
+        self.refresh()
 
     def refresh(self, jump: bool = False) -> None:
         """Search again (the screen changed), keeping the current match when it is
@@ -245,7 +274,9 @@ class FindController(QObject):
         text, case_sensitive, regex = self.query
         pattern = compile_pattern(text, case_sensitive=case_sensitive, regex=regex)
         previous = self.matches[self.current] if self.current is not None else None
-        self.matches = find_matches(self._replica, pattern) if pattern else []
+        held = find_matches(self._replica, pattern) if pattern else []
+        first_held = self._replica.first_held_number
+        self.matches = [m for m in self._older_matches if m.line < first_held] + held
         if not self.matches:
             self.current = None
         elif jump or previous not in self.matches:
@@ -274,6 +305,7 @@ class FindController(QObject):
 
     def clear(self) -> None:
         self.matches = []
+        self._older_matches = []
         self.current = None
         self.query = ("", False, False)
         self.changed.emit()

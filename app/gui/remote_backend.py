@@ -151,6 +151,19 @@ class RemoteSessionHandle(SessionHandle):
         self.styles_seen.update({int(s[0]): style_from_wire(s[1:]) for s in reply["styles"]})
         self.history_arrived.emit()
 
+    def search_history(
+        self, text: str, case_sensitive: bool, reply: Callable[[list[tuple[int, str]]], None]
+    ) -> None:
+        """The store's search, limited to this session (it folds case itself; a
+        case-sensitive query is filtered again by the caller)."""
+
+        def done(answer: Any) -> None:
+            hits = answer.get("hits", []) if answer else []
+            reply([(int(h["line"]), str(h["text"])) for h in hits])
+
+        self._backend.call(MsgType.SEARCH, {"query": text, "session": self._id,
+                                            "limit": 2000}, done, channel="query")
+
     def request_full_frame(self) -> None:
         self._backend.attach(self)
 

@@ -174,7 +174,8 @@ class TerminalView(QWidget):
         self.find_bar = FindBar(self)
         self.find_bar.hide()
         self.find_bar.closed.connect(self._on_find_closed)
-        self.finder = FindController(self.replica, self.find_bar, self)
+        self.finder = FindController(self.replica, self.find_bar, self,
+                                     older=handle.search_history)
         self.finder.changed.connect(self.update)
         self.finder.reveal.connect(self._reveal)
 

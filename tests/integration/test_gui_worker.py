@@ -212,3 +212,21 @@ def test_a_private_tab_keeps_nothing_in_the_history_store(
     qtbot.wait(1500)  # past the screen-save interval
     found = json.loads(cli(emberterm_home, "search", "-25", "--json").stdout)
     assert {h["text"].strip() for h in found} == {"public-25"}
+
+
+def test_find_in_a_tab_reaches_history_only_the_store_still_has(
+    qtbot, gui, emberterm_home: Path
+) -> None:
+    _, state = gui()
+    page = state.new_window().pages()[0]
+    page.handle.write(b"echo needle-$((40+2)); seq 1 3000\n")
+    qtbot.waitUntil(lambda: page.view.replica.history_total >= 2970, timeout=20_000)
+    view = page.view
+    assert view.replica.first_held_number > 5  # the needle is older than the replica holds
+    qtbot.wait(500)  # let the store commit the batch
+    view.show_find()
+    view.finder.search("needle-42")
+    qtbot.waitUntil(lambda: any(m.line < view.replica.first_held_number
+                                for m in view.finder.matches), timeout=10_000)
+    old = [m for m in view.finder.matches if m.line < view.replica.first_held_number]
+    assert [m.col for m in old] == [0]  # the output line; the typed command is on screen
