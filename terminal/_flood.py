@@ -116,17 +116,31 @@ def to_cells(text: str, joining: bool = False, before: bool = True) -> tuple[lis
     return _to_cells_slow(text, joining, before)
 
 
+_WIDTHS: dict[str, int] = {}  # char_width, memoised where a dict lookup beats a call
+
+
 def _to_cells_slow(text: str, joining: bool, before: bool) -> tuple[list[str], str]:
+    """``to_cells`` one character at a time. Hot path for text with combining marks."""
     cells: list[str] = []
+    append = cells.append
     orphans = ""
-    width = char_width
+    widths = _WIDTHS
     for ch in text:
-        if ch < "\u0300" and not joining:
-            # Latin: one cell, never zero-width (no control reaches drawing).
-            cells.append(ch)
-            continue
-        w = width(ch)
-        if w == 0 or (joining and ch > "\x7f"):  # ASCII never joins an emoji sequence
+        if ch < "\u0300":
+            if not joining or ch < "\x80":
+                # Latin: one cell, never zero-width (no control reaches drawing); ASCII
+                # never joins an emoji sequence.
+                joining = False
+                append(ch)
+                continue
+            w = 1
+        else:
+            w = widths.get(ch, -1)
+            if w < 0:
+                if len(widths) > 65536:
+                    widths.clear()
+                w = widths[ch] = char_width(ch)
+        if w == 0 or joining:
             joining = ch == ZWJ
             if cells:
                 i = -2 if cells[-1] == "" else -1
@@ -137,10 +151,9 @@ def _to_cells_slow(text: str, joining: bool, before: bool) -> tuple[list[str], s
             elif len(orphans) < COMBINING_LIMIT:
                 orphans += ch
             continue
-        joining = False
-        cells.append(ch)
+        append(ch)
         if w == 2:
-            cells.append("")
+            append("")
     return cells, orphans
 
 
