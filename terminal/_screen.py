@@ -587,9 +587,15 @@ class GridScreen(MotionMixin, EditingMixin):
         if columns == self.columns and lines == self.lines:
             return
         for alt in (False, True):
-            rows = self._other_rows if alt != self.alternate else self.rows
             is_current = alt == self.alternate
-            self._resize_rows(rows, columns, lines, history=not alt, track_cursor=is_current)
+            rows = self.rows if is_current else self._other_rows
+            saved = self.saved if is_current else self._other_saved
+            # The rows above the screen's cursor (its saved one when not shown) go up.
+            cursor_y = self.y if is_current else saved.y
+            up = self._resize_rows(rows, columns, lines, history=not alt, cursor_y=cursor_y)
+            saved.y = max(0, saved.y - up)
+            if is_current:
+                self.y -= up
         old_cols = self.columns
         self.columns, self.lines = columns, lines
         if columns > old_cols:
@@ -607,19 +613,16 @@ class GridScreen(MotionMixin, EditingMixin):
         self.damage_all(full=True)
 
     def _resize_rows(
-        self, rows: list[Row], columns: int, lines: int, *, history: bool, track_cursor: bool
-    ) -> None:
-        old_lines = len(rows)
-        if lines < old_lines:
-            excess = old_lines - lines
-            cursor_y = self.y if track_cursor else self.saved.y
-            up = min(excess, max(0, cursor_y - lines + 1))
+        self, rows: list[Row], columns: int, lines: int, *, history: bool, cursor_y: int
+    ) -> int:
+        """Fit ``rows`` to the new size; return how many rows left at the top."""
+        up = 0
+        if lines < len(rows):
+            up = min(len(rows) - lines, max(0, cursor_y - lines + 1))
             if up:
                 if history:
                     self._push_rows(rows[:up])
                 del rows[:up]
-                if track_cursor:
-                    self.y -= up
             del rows[lines:]
         for row in rows:
             n = len(row.chars)
@@ -635,3 +638,4 @@ class GridScreen(MotionMixin, EditingMixin):
             row.line = None
         while len(rows) < lines:
             rows.append(Row(columns))
+        return up

@@ -108,3 +108,14 @@ def test_styled_history_is_compact() -> None:
     tracemalloc.stop()
     assert len(e.scrollback) == 10_000
     assert size < 4_000_000
+
+
+def test_shrinking_while_the_alternate_screen_is_shown_keeps_the_primary_cursor() -> None:
+    """The primary rows above its saved cursor go to history; leaving the alternate screen
+    puts the cursor back on the same text."""
+    e = feed(Emulator(10, 5), "a\r\nb\r\nc\r\nd\r\nprompt\x1b[?1049hfull screen")
+    e.resize(10, 2)
+    feed(e, "\x1b[?1049l")
+    assert [r.rstrip() for r in e.display] == ["d", "prompt"]
+    assert e.cursor == (6, 1)
+    assert e.scrollback == ["a", "b", "c"]
