@@ -174,6 +174,49 @@ class AppState(QObject):
             **extra,
         )
 
+    # -- the history of every session ----------------------------------------------------
+    def show_global_search(self, window: MainWindow) -> None:
+        """The ``global_search`` action (Ctrl+Shift+H, and the window's menu)."""
+        from app.gui.search_dialog import UNAVAILABLE, GlobalSearchDialog
+
+        dialog = getattr(window, "global_search_dialog", None)
+        if dialog is None:
+            backend = self.link.backend if self.link is not None else None
+            dialog = GlobalSearchDialog.for_backend(backend, window)
+            dialog.open_hit.connect(
+                lambda sid, line, live, w=window: self.open_search_hit(w, sid, line, live))
+            window.global_search_dialog = dialog
+        if self.link is None or self.link.supervisor.state != "connected":
+            dialog.set_notice(UNAVAILABLE)
+        dialog.present()
+
+    def open_search_hit(self, origin: MainWindow, sid: str, line: int, live: bool) -> None:
+        """Show session ``sid`` scrolled to ``line``: its tab if one is open, else a new
+        tab (a live session attached, an ended one read-only from the store)."""
+        for window in self.windows:
+            for index, page in enumerate(window.pages()):
+                if page.handle is not None and page.handle.session_id == sid:
+                    window.tabs.setCurrentIndex(index)
+                    window.raise_()
+                    window.activateWindow()
+                    if page.view is not None:
+                        page.view.scroll_to(line)
+                    return
+        if self.link is None:
+            return
+        page = origin.open_tab(handle=self.link.adopt({"session": sid}), hold=not live)
+        if page.view is not None and page.handle is not None:
+            view, scrolled = page.view, [False]
+
+            def scroll_once(_frame: object) -> None:
+                # The first frame sets the history count the line is measured against;
+                # later frames must not yank a reader back there.
+                if not scrolled[0]:
+                    scrolled[0] = True
+                    view.scroll_to(line)
+
+            page.handle.frame.connect(scroll_once)
+
     def make_view(self, handle: SessionHandle) -> QWidget:
         return self._view_factory(handle, self.view_settings())
 

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMenu,
     QPushButton,
     QToolButton,
     QVBoxLayout,
@@ -38,6 +39,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 APP_TITLE = "Emberterm"
+
+# The window menu (☰ in the tab bar's corner), in order; None is a separator.
+MENU: tuple[tuple[str, str | None], ...] = (
+    ("New tab", "new_tab"), ("New private tab", "new_private_tab"),
+    ("New window", "new_window"), ("", None),
+    ("Copy", "copy"), ("Paste", "paste"), ("", None),
+    ("Find in this tab…", "find"), ("Search all history…", "global_search"), ("", None),
+    ("Zoom in", "zoom_in"), ("Zoom out", "zoom_out"), ("Reset zoom", "zoom_reset"), ("", None),
+    ("Close tab", "close_tab"),
+)
 
 
 @dataclass(frozen=True)
@@ -124,6 +135,15 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
+        # The window's menu: the actions that have keys, for those who look for them.
+        self.menu_button = QToolButton(self.tabs)
+        self.menu_button.setObjectName("windowMenu")
+        self.menu_button.setText("☰")
+        self.menu_button.setAutoRaise(True)
+        self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.menu = QMenu(self.menu_button)
+        self.menu_button.setMenu(self.menu)
+        self.tabs.setCornerWidget(self.menu_button, Qt.Corner.TopLeftCorner)
         self.link_status = QLabel(self.tabs)
         self.link_status.setObjectName("linkStatus")
         self.link_status.setContentsMargins(6, 0, 6, 0)
@@ -368,6 +388,12 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda *_, fn=handlers[name]: fn())
             self.addAction(action)
             self.actions_by_name[name] = action
+        for label, name in MENU:
+            if name is None:
+                self.menu.addSeparator()
+                continue
+            self.actions_by_name[name].setText(label)
+            self.menu.addAction(self.actions_by_name[name])
 
     def show_global_search(self) -> None:
         """The search of every session's history (needs the session server)."""

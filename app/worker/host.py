@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -331,7 +332,11 @@ class SessionHost(QObject):
                 hosted.id, first - hosted.stored_upto,
             )
         if total > first:
-            lines = [ln for n, ln in emulator.history_lines(first, total - first) if n < total]
+            # The emulator's compact entries, sliced straight out of its history: under a
+            # flood no Line objects are made here (the store encodes entries at C speed).
+            history = emulator.history
+            start = first - history.first_number
+            lines = list(islice(history.lines, start, start + total - first))
             styles = emulator.styles
             self.store.append_lines(
                 hosted.id, first, lines, styles.since(hosted.styles_stored)

@@ -26,7 +26,7 @@ from ipc.errors import NotFound, Overloaded, RejectedError
 from ipc.framing import Packet
 from ipc.messages import MsgType
 from ipc.server import Server, ServerClient
-from terminal.frames import Frame, line_to_wire
+from terminal.frames import Cursor, Frame, line_to_wire
 from terminal.pty import PtyError
 
 log = logging.getLogger("emberterm.worker.service")
@@ -143,7 +143,7 @@ class WorkerService(QObject):
         try:
             hosted = self.host.get_any(p["session"])
         except KeyError:
-            raise NotFound(f"no such session: {p['session']}") from None
+            return self._attach_transcript(client, p["session"])
         self.host.attach(client, hosted.id, p["columns"], p["rows"])
         if hosted.ended:  # it exited before this window attached: say so after its screen
             client.notify(MsgType.SESSION_EXITED,
@@ -151,6 +151,27 @@ class WorkerService(QObject):
         return {"session": hosted.id, "columns": hosted.state.columns,
                 "rows": hosted.state.rows, "title": hosted.state.title or hosted.title,
                 "pid": hosted.session.pid, "ended": hosted.ended}
+
+    def _attach_transcript(self, client: ServerClient, sid: str) -> dict[str, Any]:
+        """An ended session the worker no longer holds (or a dead worker's): its last
+        screen and its history count from the store, then its exit. Its scrollback is
+        read with ``history.fetch``, which falls back to the store."""
+        record = self.store.get_session(sid) if self.store is not None else None
+        if record is None or self.store is None:
+            raise NotFound(f"no such session: {sid}")
+        saved = self.store.last_screen(sid)
+        first, lines = saved if saved is not None else (record.lines_total, [])
+        rows = max(len(lines), 1)
+        columns = max([ln.cells() for ln in lines] + [80])
+        frame = Frame(
+            columns=columns, rows=rows, full=True, lines=dict(enumerate(lines)),
+            cursor=Cursor(0, 0, visible=False), title=record.title, history_total=first,
+            history_size=min(first, record.lines_total), styles=self.store.styles(sid),
+        )
+        client.send_frame(sid, frame.to_wire())
+        client.notify(MsgType.SESSION_EXITED, {"session": sid, "status": record.exit_status})
+        return {"session": sid, "columns": columns, "rows": rows, "title": record.title,
+                "pid": 0, "ended": True}
 
     def on_session_detach(self, client: ServerClient, p: dict[str, Any]) -> dict[str, Any]:
         self._hosted(p["session"])

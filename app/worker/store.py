@@ -40,6 +40,7 @@ from typing import Any, TypeVar
 import msgpack
 
 from app.worker.store_schema import migrate
+from terminal._lines import STYLED, entry_line
 from terminal.frames import Line, Style
 
 log = logging.getLogger("emberterm.store")
@@ -93,19 +94,47 @@ class _Op:
     result: list[Any] = field(default_factory=list)
 
 
-# -- line (de)serialisation: text is stored once, runs as (length, style id) ---------------
-def _encode_lines(lines: Sequence[Line]) -> tuple[str, bytes]:
-    text = "\n".join(line.text for line in lines)
-    runs = [[line.wrapped, line.mark, [[len(t), s] for t, s in line.runs]] for line in lines]
-    return text, msgpack.packb(runs, use_bin_type=True)
+# -- line (de)serialisation ------------------------------------------------------------
+# A chunk stores its lines' text once, joined by newlines (what the full-text index reads),
+# and a msgpack map {index: [wrapped, mark, [[length, style id], ...]]} for the lines that
+# are not plain (a plain line: default style, not wrapped, no mark -- most of a flood).
+# Lines arrive either as ``terminal.frames.Line`` or as the emulator's compact history
+# entries (one str, the text itself for a plain line), which a flood turns into a chunk at
+# C speed: one join, one membership test.
+_NO_STYLED = msgpack.packb({})
+
+Item = Line | str
+
+
+def _encode_lines(items: Sequence[Item]) -> tuple[str, bytes]:
+    if items and isinstance(items[0], str):
+        joined = "\n".join(items)  # type: ignore[arg-type]
+        if STYLED not in joined:
+            return joined, _NO_STYLED
+    texts: list[str] = []
+    styled: dict[int, list[Any]] = {}
+    for i, item in enumerate(items):
+        if isinstance(item, str):
+            if not item.startswith(STYLED):
+                texts.append(item)
+                continue
+            item = entry_line(item)
+        runs = item.runs
+        if item.wrapped or item.mark or any(sid for _, sid in runs):
+            styled[i] = [item.wrapped, item.mark, [[len(t), sid] for t, sid in runs]]
+        texts.append("".join(t for t, _ in runs))
+    return "\n".join(texts), msgpack.packb(styled, use_bin_type=True)
 
 
 def _decode_lines(text: str, runs_blob: bytes) -> list[Line]:
-    texts = text.split("\n")
+    styled = msgpack.unpackb(runs_blob, raw=False, strict_map_key=False)
     out: list[Line] = []
-    for line_text, (wrapped, mark, runs) in zip(
-        texts, msgpack.unpackb(runs_blob, raw=False), strict=True
-    ):
+    for i, line_text in enumerate(text.split("\n")):
+        spec = styled.get(i)
+        if spec is None:
+            out.append(Line(((line_text, 0),)) if line_text else Line())
+            continue
+        wrapped, mark, runs = spec
         pos = 0
         parts = []
         for length, sid in runs:
@@ -223,9 +252,11 @@ class Store:
             self._submit("update", session_id, fields)
 
     def append_lines(
-        self, session_id: str, first_number: int, lines: Sequence[Line], styles: dict[int, Style]
+        self, session_id: str, first_number: int, lines: Sequence[Item],
+        styles: dict[int, Style],
     ) -> None:
-        """Lines that left the screen, numbered from ``first_number``."""
+        """Lines that left the screen, numbered from ``first_number``: ``Line`` objects,
+        or the emulator's compact history entries (cheapest under a flood)."""
         if lines and self.enabled and session_id not in self._private:
             if self._queue.qsize() >= self.max_queued:
                 if not self.dropped_lines:
@@ -356,7 +387,7 @@ class Store:
         )
 
     def _w_lines(
-        self, conn: sqlite3.Connection, session_id: str, first: int, lines: list[Line],
+        self, conn: sqlite3.Connection, session_id: str, first: int, lines: list[Item],
         styles: dict[int, Style], created: float,
     ) -> None:
         self._store_styles(conn, session_id, styles)

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def line(text: str, sid: int = 0, wrapped: bool = False) -> Line:
-    return Line(((text, sid),), wrapped)
+    return Line(((text, sid),) if text else (), wrapped)  # a blank line has no runs
 
 
 @pytest.fixture
@@ -49,6 +49,19 @@ def test_lines_and_styles_round_trip(store: Store) -> None:
     assert store.fetch_lines(sid, 11, 1) == [(11, lines[1])]
     assert store.styles(sid) == {7: red}
     assert store.get_session(sid).lines_total == 13  # type: ignore[union-attr]
+
+
+def test_compact_history_entries_round_trip_like_lines(store: Store) -> None:
+    from terminal._lines import line_entry
+
+    sid = new_session(store)
+    lines = [line("plain"), Line((("re", 1), ("d", 0)), wrapped=True, mark="C"), line(""),
+             Line((("x" * 10, 2),)), line("tail")]
+    store.append_lines(sid, 0, [line_entry(ln) for ln in lines], {})
+    store.append_lines(sid, 5, [line_entry(line(f"p{i}")) for i in range(3)], {})
+    store.flush()
+    got = [ln for _, ln in store.fetch_lines(sid, 0, 100)]
+    assert got == [*lines, line("p0"), line("p1"), line("p2")]
 
 
 def test_database_is_user_only_in_a_user_only_directory(store: Store) -> None:

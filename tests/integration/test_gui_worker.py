@@ -230,3 +230,28 @@ def test_find_in_a_tab_reaches_history_only_the_store_still_has(
                                 for m in view.finder.matches), timeout=10_000)
     old = [m for m in view.finder.matches if m.line < view.replica.first_held_number]
     assert [m.col for m in old] == [0]  # the output line; the typed command is on screen
+
+
+def test_global_search_opens_an_ended_session_read_only_at_the_hit(
+    qtbot, gui, emberterm_home: Path
+) -> None:
+    _, state = gui()
+    window = state.new_window()
+    spawned = cli(emberterm_home, "spawn", "--", "sh", "-c",
+                  "echo old-needle-$((7*6)); seq 1 200; echo last-line; exit 5")
+    sid = spawned.stdout.strip()
+    assert wait_for(lambda: json.loads(cli(emberterm_home, "search", "old-needle-42",
+                                           "--json").stdout), timeout=15)
+    qtbot.wait(300)
+    window.show_global_search()
+    dialog = window.global_search_dialog
+    dialog.query.setText("old-needle-42")
+    qtbot.waitUntil(lambda: dialog.results.count() == 1, timeout=10_000)
+    hit_line = dialog.hits()[0]["line"]
+    dialog._open(dialog.results.currentItem() or dialog.results.item(0))
+    page = window.current_page()
+    assert page.handle.session_id == sid
+    qtbot.waitUntil(lambda: "last-line" in "\n".join(page.view.replica.display()) or
+                    page.exited, timeout=10_000)
+    assert page.exited and page.exit_status == 5  # read-only: its program ended long ago
+    qtbot.waitUntil(lambda: page.view._top == hit_line, timeout=10_000)
