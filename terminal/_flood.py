@@ -31,6 +31,8 @@ ZWJ = "\u200d"
 COMBINING_LIMIT = 32  # characters one cell may carry (base + zero-width ones)
 
 _LF_AFTER_LF = re.compile(r"(?<=\n)\n")
+_CUP = re.compile(r"\x1b\[\d{0,4}(?:;\d{0,4})?H")
+_ANY_SPLIT = re.compile(r"\x1b\[([0-9;:]*)m|(\x1b\[(\d{1,4})?(?:;(\d{1,4}))?H)|(\r\n+)")
 _SGR_SPLIT = re.compile(r"\x1b\[([0-9;:]*)m")
 
 # The cell left blank where a wide character did not fit: on a fresh row it has the
@@ -175,7 +177,10 @@ def draw_segments(screen: GridScreen, line: str) -> None:
 
 
 def draw_block(screen: GridScreen, block: str) -> None:
-    """Print a block of text, CR LF pairs and SGR sequences. Hot path."""
+    """Print a block of text, CR LF pairs, SGR and CUP sequences. Hot path."""
+    if "H" in block and _CUP.search(block) is not None:
+        _replay(screen, block)
+        return
     if "\n\n" in block:
         # An LF right after CR LF starts at column 0 too: the same as another CR LF.
         block = _LF_AFTER_LF.sub("\r\n", block)
@@ -189,6 +194,29 @@ def draw_block(screen: GridScreen, block: str) -> None:
         screen.carriage_return()
         screen.linefeed()
         draw_segments(screen, line)
+
+
+def _replay(screen: GridScreen, block: str) -> None:
+    """A block with cursor positioning (curses, vim, top): everything in order, with the
+    separators found by one C-level split instead of one token match each."""
+    parts = _ANY_SPLIT.split(block)
+    draw = screen.draw
+    sgr = screen.select_graphic_rendition_text
+    cup = screen.cup
+    if parts[0]:
+        draw(parts[0])
+    for i in range(1, len(parts), 6):
+        params, cup_seq, row, column, crlf, text = parts[i : i + 6]
+        if params is not None:
+            sgr(params)
+        elif cup_seq is not None:
+            cup(row, column)
+        else:
+            for _ in range(len(crlf) - 1):
+                screen.carriage_return()
+                screen.linefeed()
+        if text:
+            draw(text)
 
 
 def _line_runs(screen: GridScreen, line: str) -> Runs:

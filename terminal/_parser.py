@@ -34,8 +34,8 @@ MAX_PARAMS = 32
 MAX_PARAM = 65535
 
 _TOKEN = re.compile(
-    # 1: printable text, with CR LF (+ LFs) and SGR sequences (a "block", see _flood)
-    r"((?:[^\x00-\x1f\x7f-\x9f]+|\r\n+|\x1b\[[0-9;:]*m)+)"
+    # 1: printable text, with CR LF (+ LFs), SGR and CUP sequences (a "block", see _flood)
+    r"((?:[^\x00-\x1f\x7f-\x9f]+|\r\n+|\x1b\[[0-9;:]*m|\x1b\[\d{0,4}(?:;\d{0,4})?H)+)"
     # 2: CUP with plain parameters (3 row, 4 column), the commonest sequence of full-screen
     # programs, tried before the general CSI pattern
     r"|(\x1b\[(\d{1,4})?(?:;(\d{1,4}))?H)"
@@ -131,7 +131,6 @@ class Parser:
         target = self.target
         draw = target.draw
         draw_lines = target.draw_lines
-        draw_segments = target.draw_segments
         cup = target.cup
         sgr = target.select_graphic_rendition_text
         controls = self.controls
@@ -145,15 +144,10 @@ class Parser:
             try:
                 if kind == 1:
                     run = m.group(1)
-                    if "\x1b" not in run:
-                        if "\n" in run:
-                            draw_lines(run)
-                        else:
-                            draw(run)
-                    elif "\n" in run:
+                    if "\x1b" in run or "\n" in run:
                         draw_lines(run)
                     else:
-                        draw_segments(run)
+                        draw(run)
                 elif kind == 2:
                     cup(m.group(3), m.group(4))
                 elif kind == 7:
