@@ -538,8 +538,10 @@ class GridScreen(MotionMixin, EditingMixin):
         self._select_charset()
 
     def _select_charset(self) -> None:
-        self.charset_map = self.charsets[self.gl]
-        self._update_simple()
+        table = self.charsets[self.gl]
+        if table is not self.charset_map:  # ncurses sends ESC ( B with every sgr0
+            self.charset_map = table
+            self._update_simple()
 
     # -- cursor save / restore --------------------------------------------------------
     def save_cursor(self) -> None:
