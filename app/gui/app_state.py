@@ -204,7 +204,8 @@ class AppState(QObject):
                     return
         if self.link is None:
             return
-        page = origin.open_tab(handle=self.link.adopt({"session": sid}), hold=not live)
+        handle = self.link.adopt({"session": sid}, transcript=not live)
+        page = origin.open_tab(handle=handle, hold=not live)
         if page.view is not None and page.handle is not None:
             view, scrolled = page.view, [False]
 

@@ -263,20 +263,21 @@ class RemoteBackend(QObject):
         return self.adopt(reply["session"], {"pid": reply.get("pid"), "private": private},
                           (columns, rows))
 
-    def adopt(self, sid: str, info: dict[str, Any],
-              size: tuple[int, int] | None = None) -> RemoteSessionHandle:
-        """A handle for an existing session (restored layout, spawned by the CLI)."""
+    def adopt(self, sid: str, info: dict[str, Any], size: tuple[int, int] | None = None,
+              *, transcript: bool = False) -> RemoteSessionHandle:
+        """A handle for an existing session (restored layout, spawned by the CLI); with
+        ``transcript``, one that may have ended long ago (read-only, from the store)."""
         handle = RemoteSessionHandle(self, sid, info)
         handle.size = size
         self.handles[sid] = handle
         handle.destroyed.connect(lambda *_a, sid=sid: self.handles.pop(sid, None))
-        self.attach(handle)
+        self.attach(handle, transcript=transcript)
         if not self._poll.isActive():
             self._poll.start()
         return handle
 
-    def attach(self, handle: RemoteSessionHandle) -> None:
-        payload: dict[str, Any] = {"session": handle.session_id}
+    def attach(self, handle: RemoteSessionHandle, *, transcript: bool = False) -> None:
+        payload: dict[str, Any] = {"session": handle.session_id, "transcript": transcript}
         if handle.size:
             payload["columns"], payload["rows"] = handle.size
 

@@ -118,9 +118,9 @@ class WorkerLink(QObject):
             windows.setdefault(int(info.get("window", 0)), []).append(info)
         return [sorted(tabs, key=lambda i: i.get("tab", 0)) for _, tabs in sorted(windows.items())]
 
-    def adopt(self, info: dict[str, Any]) -> RemoteSessionHandle:
+    def adopt(self, info: dict[str, Any], *, transcript: bool = False) -> RemoteSessionHandle:
         size = (int(info["columns"]), int(info["rows"])) if "columns" in info else None
-        return self.backend.adopt(str(info["session"]), info, size)
+        return self.backend.adopt(str(info["session"]), info, size, transcript=transcript)
 
     def record_layout(self, windows: Sequence[MainWindow]) -> None:
         placements = [

@@ -143,6 +143,10 @@ class WorkerService(QObject):
         try:
             hosted = self.host.get_any(p["session"])
         except KeyError:
+            if not p["transcript"]:
+                # A window reattaching after a worker restart: its session died with the
+                # old worker; the window keeps what it shows and offers a restart.
+                raise NotFound(f"no such session: {p['session']}") from None
             return self._attach_transcript(client, p["session"])
         self.host.attach(client, hosted.id, p["columns"], p["rows"])
         if hosted.ended:  # it exited before this window attached: say so after its screen

@@ -32,7 +32,7 @@ EXAMPLES: dict[MsgType, dict[str, Any]] = {
     MsgType.SESSION_CREATE: {"argv": ["bash", "-l"], "cwd": "/tmp", "env": {"A": "1"},
                              "columns": 100, "rows": 30, "title": "build", "private": True,
                              "window": 1, "tab": 2},
-    MsgType.SESSION_ATTACH: {"session": "s1", "columns": 80, "rows": 24},
+    MsgType.SESSION_ATTACH: {"session": "s1", "columns": 80, "rows": 24, "transcript": False},
     MsgType.SESSION_DETACH: {"session": "s1"},
     MsgType.SESSION_WRITE: {"session": "s1", "data": b"ls\r"},
     MsgType.SESSION_RESIZE: {"session": "s1", "columns": 132, "rows": 43},
