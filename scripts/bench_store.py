@@ -47,6 +47,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -160,7 +161,14 @@ class HistoryReader:
         wanted = total - self.next_number
         if wanted <= 0:
             return total, []
-        if self.has_history_lines:
+        history = getattr(emu, "history", None)
+        if history is not None and hasattr(history, "lines"):
+            # What the worker does (app/worker/host.py): the compact entries, sliced out
+            # of the emulator's history, no Line objects made.
+            first = max(self.next_number, history.first_number)
+            start = first - history.first_number
+            lines = list(islice(history.lines, start, start + total - first))
+        elif self.has_history_lines:
             got = emu.history_lines(self.next_number, wanted)
             lines = [line for number, line in got if number < total]
             first = got[0][0] if got else total
