@@ -147,6 +147,7 @@ class HistoryReader:
         self.lost = 0
         self.styles_sent = 0
         self.has_history_lines = hasattr(emu, "history_lines")
+        self.has_history_entries = hasattr(getattr(emu, "history", None), "lines")
 
     def new_styles(self) -> dict[int, Style]:
         table = self.emu.styles
@@ -162,7 +163,7 @@ class HistoryReader:
         if wanted <= 0:
             return total, []
         history = getattr(emu, "history", None)
-        if history is not None and hasattr(history, "lines"):
+        if self.has_history_entries and history is not None:
             # What the worker does (app/worker/host.py): the compact entries, sliced out
             # of the emulator's history, no Line objects made.
             first = max(self.next_number, history.first_number)
