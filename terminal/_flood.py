@@ -30,9 +30,7 @@ if TYPE_CHECKING:
 ZWJ = "\u200d"
 COMBINING_LIMIT = 32  # characters one cell may carry (base + zero-width ones)
 
-_LF_AFTER_LF = re.compile(r"(?<=\n)\n")
-_CUP = re.compile(r"\x1b\[\d{0,4}(?:;\d{0,4})?H")
-_ANY_SPLIT = re.compile(r"\x1b\[([0-9;:]*)m|(\x1b\[(\d{1,4})?(?:;(\d{1,4}))?H)|(\r\n+)")
+_CUP_SPLIT = re.compile(r"\x1b\[(\d{1,4})?(?:;(\d{1,4}))?H")
 _SGR_SPLIT = re.compile(r"\x1b\[([0-9;:]*)m")
 
 # The cell left blank where a wide character did not fit: on a fresh row it has the
@@ -178,12 +176,30 @@ def draw_segments(screen: GridScreen, line: str) -> None:
 
 def draw_block(screen: GridScreen, block: str) -> None:
     """Print a block of text, CR LF pairs, SGR and CUP sequences. Hot path."""
-    if "H" in block and _CUP.search(block) is not None:
-        _replay(screen, block)
+    if "H" in block:
+        parts = _CUP_SPLIT.split(block)
+        if len(parts) > 1:
+            # Cursor-addressed output (curses, vim, top): the pieces between CUPs, each
+            # through the paths below; one C-level split finds all the CUPs.
+            cup = screen.cup
+            _draw_lines(screen, parts[0])
+            for i in range(1, len(parts), 3):
+                cup(parts[i], parts[i + 1])
+                if parts[i + 2]:
+                    _draw_lines(screen, parts[i + 2])
+            return
+    _draw_lines(screen, block)
+
+
+def _draw_lines(screen: GridScreen, block: str) -> None:
+    """Text, CR LF pairs and SGR: flooded when there are several lines, else replayed."""
+    if "\n" not in block:
+        draw_segments(screen, block)
         return
-    if "\n\n" in block:
+    while "\n\n" in block:
         # An LF right after CR LF starts at column 0 too: the same as another CR LF.
-        block = _LF_AFTER_LF.sub("\r\n", block)
+        # (In a block an LF only ever follows CR LF; each pass fixes one LF of a run.)
+        block = block.replace("\n\n", "\n\r\n")
     lines = block.split("\r\n")
     draw_segments(screen, lines[0])
     rest = lines[1:]
@@ -194,29 +210,6 @@ def draw_block(screen: GridScreen, block: str) -> None:
         screen.carriage_return()
         screen.linefeed()
         draw_segments(screen, line)
-
-
-def _replay(screen: GridScreen, block: str) -> None:
-    """A block with cursor positioning (curses, vim, top): everything in order, with the
-    separators found by one C-level split instead of one token match each."""
-    parts = _ANY_SPLIT.split(block)
-    draw = screen.draw
-    sgr = screen.select_graphic_rendition_text
-    cup = screen.cup
-    if parts[0]:
-        draw(parts[0])
-    for i in range(1, len(parts), 6):
-        params, cup_seq, row, column, crlf, text = parts[i : i + 6]
-        if params is not None:
-            sgr(params)
-        elif cup_seq is not None:
-            cup(row, column)
-        else:
-            for _ in range(len(crlf) - 1):
-                screen.carriage_return()
-                screen.linefeed()
-        if text:
-            draw(text)
 
 
 def _line_runs(screen: GridScreen, line: str) -> Runs:
