@@ -116,24 +116,19 @@ def parse_args(argv: Sequence[str]) -> Options:
     )
 
 
-def setup_logging(log_file: Path) -> None:
-    """Log to ``log_file`` (the state directory's gui.log) and warnings to stderr."""
-    root = logging.getLogger()
-    root.setLevel(logging.INFO)
+def setup_logging(log_dir: Path) -> None:
+    """JSON lines with correlation ids to ``log_dir/gui.log`` (rotating, as the worker's),
+    and warnings to stderr."""
+    from ipc import logs
+
     try:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.FileHandler(log_file, encoding="utf-8")
+        logs.configure("gui", log_dir)
     except OSError as exc:  # a read-only home must not stop the terminal
-        print(f"emberterm: cannot write {log_file}: {exc}", file=sys.stderr)
-        handler = logging.StreamHandler()
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
-    )
-    root.addHandler(handler)
+        print(f"emberterm: cannot write logs in {log_dir}: {exc}", file=sys.stderr)
     console = logging.StreamHandler()
     console.setLevel(logging.WARNING)
     console.setFormatter(logging.Formatter("emberterm: %(message)s"))
-    root.addHandler(console)
+    logging.getLogger().addHandler(console)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -143,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
 
     paths = state_paths()
-    setup_logging(paths.log_file("gui"))
+    setup_logging(paths.log_dir)
     config_path = options.config or paths.config_file
     loaded = load_config(config_path)
     if options.config is not None and not config_path.exists():

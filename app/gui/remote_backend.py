@@ -23,6 +23,7 @@ from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
 
 from app.gui.backend import SessionHandle
 from app.gui.supervisor import WorkerSupervisor
+from ipc import logs
 from ipc.errors import IpcError, NotFound
 from ipc.messages import MsgType
 from terminal.frames import Frame, Line, line_from_wire, style_from_wire
@@ -30,6 +31,10 @@ from terminal.frames import Frame, Line, line_from_wire, style_from_wire
 log = logging.getLogger("emberterm.gui.remote")
 
 INPUT_BUFFER_LIMIT = 64 * 1024
+# Requests logged (with their correlation id, which the worker logs too); keystrokes and
+# frame traffic are not.
+LOGGED = frozenset({MsgType.SESSION_CREATE, MsgType.SESSION_ATTACH, MsgType.SESSION_CLOSE,
+                    MsgType.FORGET, MsgType.LAYOUT_PREVIOUS})
 CREATE_TIMEOUT = 5.0
 HISTORY_PAGE = 500
 
@@ -223,8 +228,11 @@ class RemoteBackend(QObject):
             if callback is not None:
                 callback(None)
             return
-        client.call_cb(msg_type, payload, callback or (lambda _r: None), fallback=None,
-                       channel=channel)
+        with logs.correlation() as cid:
+            if msg_type in LOGGED:  # the requests worth a line in both processes' logs
+                log.info("%s %s", MsgType(msg_type).name.lower(), payload.get("session", ""))
+            client.call_cb(msg_type, payload, callback or (lambda _r: None), fallback=None,
+                           channel=channel, correlation_id=cid)
 
     def call_and_wait(self, msg_type: int, payload: dict[str, Any], timeout: float) -> Any:
         """A call whose answer the caller needs now (creating a tab): runs the event loop
@@ -239,7 +247,10 @@ class RemoteBackend(QObject):
             box.append(reply)
             loop.quit()
 
-        client.call_cb(msg_type, payload, done, fallback=None, timeout=timeout)
+        with logs.correlation() as cid:
+            log.info("%s %s", MsgType(msg_type).name.lower(), payload.get("argv") or "")
+            client.call_cb(msg_type, payload, done, fallback=None, timeout=timeout,
+                           correlation_id=cid)
         if not box:
             QTimer.singleShot(int(timeout * 1000) + 200, loop.quit)
             loop.exec()

@@ -255,3 +255,23 @@ def test_global_search_opens_an_ended_session_read_only_at_the_hit(
                     page.exited, timeout=10_000)
     assert page.exited and page.exit_status == 5  # read-only: its program ended long ago
     qtbot.waitUntil(lambda: page.view._top == hit_line, timeout=10_000)
+
+
+def test_a_request_s_correlation_id_is_in_both_processes_logs(
+    qtbot, gui, emberterm_home: Path
+) -> None:
+    from ipc import logs
+
+    link, _ = gui()
+    logs.configure("gui", emberterm_home / "logs")
+    try:
+        link.backend.create(["sh"], cwd=None, columns=40, rows=6)
+    finally:
+        logs.unconfigure()
+    gui_log = (emberterm_home / "logs" / "gui.log").read_text().splitlines()
+    created = [r for r in map(json.loads, gui_log) if "session_create" in r.get("msg", "")]
+    assert created, "the GUI did not log the request"
+    cid = created[-1]["cid"]
+    worker_lines = [r for r in logs.find(emberterm_home / "logs", cid)
+                    if r.get("process") == "worker"]
+    assert any("started" in r["msg"] for r in worker_lines), worker_lines
