@@ -180,6 +180,9 @@ class GridScreen(MotionMixin, EditingMixin):
             self._style_list.append(style)
             if style[2] & _PROTECTED:
                 self._protected.add(sid)
+            # A brand-new style means this pair was never seen: it is cached when it comes
+            # round again, so pairs that never repeat (random truecolour) do not churn it.
+            return sid
         cache = self._sgr_cache
         if len(cache) > _CACHE_LIMIT:
             cache.clear()
