@@ -18,16 +18,9 @@ Qt-free, so it is tested by feeding an emulator and comparing replicas.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from terminal.frames import (
-    BLANK_LINE,
-    HISTORY_TAIL_LIMIT,
-    Cursor,
-    Frame,
-    Line,
-    StyleTable,
-)
+from terminal.frames import HISTORY_TAIL_LIMIT, Frame, Line, ScreenReplica, StyleTable
 
 HistoryReader = Callable[[int, int], list[Line]]
 
@@ -47,55 +40,33 @@ class ClientCursor:
         self.seen_version = -1
 
 
-@dataclass
-class ScreenState:
-    """The latest state of one session's screen, each row stamped with a version."""
+class ScreenState(ScreenReplica):
+    """The latest state of one session's screen, each row stamped with a version.
 
-    columns: int
-    rows: int
-    version: int = 0
-    reset_version: int = 0  # last version that replaced every row (resize, screen switch)
-    lines: list[Line] = field(default_factory=list)
-    row_versions: list[int] = field(default_factory=list)
-    cursor: Cursor = field(default_factory=Cursor)
-    private_modes: frozenset[int] = frozenset()
-    ansi_modes: frozenset[int] = frozenset()
-    title: str = ""
-    icon_title: str = ""
-    cwd: str = ""
-    alternate: bool = False
-    history_total: int = 0
-    history_size: int = 0
+    A replica (it applies the emulator's frames the way a window does) plus, per row, the
+    version in which it last changed; it keeps no history of its own (the emulator has it).
+    """
 
-    def __post_init__(self) -> None:
-        if not self.lines:
-            self.lines = [BLANK_LINE] * self.rows
-            self.row_versions = [0] * self.rows
+    def __init__(self, columns: int, rows: int) -> None:
+        super().__init__(columns, rows, max_history=0)
+        self.version = 0
+        self.reset_version = 0  # last version that replaced every row (resize, switch)
+        self.row_versions = [0] * rows
 
     def absorb(self, frame: Frame) -> None:
         """Take in what the emulator's ``take_frame()`` returned."""
         self.version += 1
         v = self.version
-        if frame.full or (frame.columns, frame.rows) != (self.columns, self.rows):
-            self.columns, self.rows = frame.columns, frame.rows
-            self.lines = [frame.lines.get(r, BLANK_LINE) for r in range(frame.rows)]
+        full = frame.full or (frame.columns, frame.rows) != (self.columns, self.rows)
+        self.apply(frame)
+        if full:
             self.row_versions = [v] * frame.rows
             self.reset_version = v
         else:
-            lines, versions = self.lines, self.row_versions
-            for row, line in frame.lines.items():
+            versions = self.row_versions
+            for row in frame.lines:
                 if 0 <= row < self.rows:
-                    lines[row] = line
                     versions[row] = v
-        self.cursor = frame.cursor
-        self.private_modes = frame.private_modes
-        self.ansi_modes = frame.ansi_modes
-        self.title = frame.title
-        self.icon_title = frame.icon_title
-        self.cwd = frame.cwd
-        self.alternate = frame.alternate
-        self.history_total = frame.history_total
-        self.history_size = frame.history_size
 
     def frame_for(
         self,
@@ -146,5 +117,3 @@ class ScreenState:
         client.styles_known = len(styles)
         return frame
 
-    def text(self) -> list[str]:
-        return [line.text for line in self.lines]
