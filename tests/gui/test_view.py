@@ -70,6 +70,14 @@ class Env:
         return QPointF(area.left() + (col + 0.5) * m.width,
                        area.top() + (row + 0.5) * m.height).toPoint()
 
+    def edge(self, row: int, col: int) -> QPoint:
+        """A point just right of the left edge of a cell: a drag selects from the nearest
+        cell boundary, and a cell's exact centre rounds either way with odd widths."""
+        m = self.view.painter.metrics
+        area = self.view.contentsRect()
+        return QPointF(area.left() + (col + 0.2) * m.width,
+                       area.top() + (row + 0.5) * m.height).toPoint()
+
 
 @pytest.fixture
 def env(qtbot: Any) -> Iterator[Env]:
@@ -194,9 +202,9 @@ def test_mouse_reporting_and_shift_bypass(env: Env) -> None:
     assert env.handle.sent == (b"\x1b[M" + bytes((32, 36, 35)) + b"\x1b[M" + bytes((64, 38, 35))
                                + b"\x1b[M" + bytes((35, 38, 35)))
     env.handle.written.clear()
-    QTest.mousePress(env.view, Qt.MouseButton.LeftButton, M.ShiftModifier, env.center(0, 0))
-    QTest.mouseMove(env.view, env.center(0, 3))
-    QTest.mouseRelease(env.view, Qt.MouseButton.LeftButton, M.ShiftModifier, env.center(0, 3))
+    QTest.mousePress(env.view, Qt.MouseButton.LeftButton, M.ShiftModifier, env.edge(0, 0))
+    QTest.mouseMove(env.view, env.edge(0, 3))
+    QTest.mouseRelease(env.view, Qt.MouseButton.LeftButton, M.ShiftModifier, env.edge(0, 3))
     assert env.handle.sent == b""
     assert env.view.selected_text() == "app"
     wheel(env.view, env.center(0, 0), -120)
