@@ -114,10 +114,15 @@ class BreakerConfig:
 CHANNELS = ("control", "input", "query")
 DEFAULT_CONFIGS: dict[str, BreakerConfig] = {
     "control": BreakerConfig(),
+    # Keystrokes: a reply that is slow because another tab floods the worker is not a
+    # failure (the input arrived; the worker is busy), so slowness never opens this
+    # breaker -- slow_call_seconds lies beyond the longest timeout -- and the timeout is
+    # generous. Measured: with 0.5 s here, typing during a `cat` flood opened it and
+    # dropped keys (scripts/bench_e2e.py, p99 reply 970 ms).
     "input": BreakerConfig(
-        min_calls=10, failure_rate=0.8, slow_call_rate=0.8, slow_call_seconds=0.5,
-        open_seconds=0.5, max_open_seconds=5.0, probe_timeout_seconds=5.0,
-        timeout_seconds=0.5, min_timeout_seconds=0.2, max_timeout_seconds=2.0,
+        min_calls=10, failure_rate=0.8, slow_call_rate=1.0, slow_call_seconds=60.0,
+        open_seconds=0.5, max_open_seconds=5.0, probe_timeout_seconds=15.0,
+        timeout_seconds=5.0, min_timeout_seconds=2.0, max_timeout_seconds=15.0,
     ),
     "query": BreakerConfig(
         window_seconds=30, min_calls=3, slow_call_seconds=5.0, open_seconds=2.0,

@@ -206,6 +206,9 @@ class Connection(QObject):
                 self._queue.clear()
                 self._queued = 0
                 return
+        # Hand the bytes to the kernel now rather than on the next pass of the event loop,
+        # which under a flood comes only after another batch of output is parsed.
+        socket.flush()
 
     def _on_bytes_written(self, count: int) -> None:
         self.bytes_sent += count

@@ -14,6 +14,10 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The shell tabs start by default: plain sh, so a person's shell startup files (a slow
+# ~/.bashrc, pyenv's rehash lock left behind by a shell killed mid-start) cannot decide
+# whether a test passes. Tests that need bash ask for it by name.
+os.environ["SHELL"] = "/bin/sh"
 # Workers the tests start (directly or through a GUI) leave soon after their last client.
 os.environ.setdefault("EMBERTERM_WORKER_QUIET_EXIT", "3")
 if "EMBERTERM_HOME" not in os.environ:  # scripts/test sets it; a bare `pytest` gets its own

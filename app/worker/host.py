@@ -34,10 +34,12 @@ from terminal.session import Session
 log = logging.getLogger("emberterm.worker.host")
 
 SCREEN_SAVE_INTERVAL_MS = 1000
-# Output taken per read before the history is handed to the store. Lines that enter and
-# leave the emulator's history within one read never reach the store, so a read must not
-# hold more lines than the history keeps: 256 KiB is 10,000 lines of 26 bytes.
-READ_BUDGET = 256 * 1024
+# Output taken per read before the worker returns to its event loop (input from windows,
+# frames out) and hands history to the store. Lines that enter and leave the emulator's
+# history within one read never reach the store, so a read must not hold more lines than
+# the history keeps (64 KiB is 10,000 lines of 6.5 bytes); and a smaller batch lets a
+# keystroke in another tab through sooner during a flood.
+READ_BUDGET = 64 * 1024
 ENDED_KEPT = 32
 
 
