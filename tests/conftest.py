@@ -8,7 +8,9 @@ or ``qapp`` is marked ``gui`` automatically.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,15 +23,23 @@ os.environ["SHELL"] = "/bin/sh"
 # Workers the tests start (directly or through a GUI) leave soon after their last client.
 os.environ.setdefault("EMBERTERM_WORKER_QUIET_EXIT", "3")
 if "EMBERTERM_HOME" not in os.environ:  # scripts/test sets it; a bare `pytest` gets its own
-    os.environ["EMBERTERM_HOME"] = tempfile.mkdtemp(prefix="emberterm-test-")
+    os.environ["EMBERTERM_HOME"] = _OWN_HOME = tempfile.mkdtemp(prefix="emberterm-test-")
+else:
+    _OWN_HOME = ""
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _OWN_HOME:
+        shutil.rmtree(_OWN_HOME, ignore_errors=True)
 
 
 @pytest.fixture
-def emberterm_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def emberterm_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh EMBERTERM_HOME for one test (short path, so sockets stay under 108 bytes)."""
     home = Path(tempfile.mkdtemp(prefix="et-"))
     monkeypatch.setenv("EMBERTERM_HOME", str(home))
-    return home
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from worker_proc import WorkerProcess
 def home() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="et-"))
     yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture
