@@ -59,6 +59,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import bench_emulator  # the same corpus as the emulator-alone benchmark
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -81,45 +83,14 @@ TARGETS = {
     "startup_no_worker_s": 0.6,
 }
 
-WORDS = [
-    "the",
-    "quick",
-    "brown",
-    "fox",
-    "jumps",
-    "over",
-    "lazy",
-    "dog",
-    "ember",
-    "terminal",
-    "screen",
-    "cursor",
-    "scroll",
-    "region",
-    "glyph",
-    "palette",
-    "history",
-    "frame",
-    "replica",
-    "session",
-    "worker",
-    "byte",
-    "stream",
-]
 
 
 # -- corpus ----------------------------------------------------------------------------
 def corpus_block(size: int, seed: int) -> bytes:
-    """Plain ASCII lines of 0-200 characters (bench_emulator's ``ascii``, LF endings:
-    the PTY turns them into CR LF)."""
-    rng = random.Random(f"{seed}-e2e")
-    out, n = [], 0
-    while n < size:
-        words = [rng.choice(WORDS) for _ in range(rng.randint(0, 30))]
-        line = (" ".join(words)[: rng.randint(0, 200)] + "\n").encode()
-        out.append(line)
-        n += len(line)
-    return b"".join(out)
+    """bench_emulator's ``ascii`` corpus (plain lines of 0-200 characters) with LF
+    endings: the PTY turns them into CR LF, so the emulator sees the same bytes."""
+    data = bench_emulator.corpus_ascii(size, random.Random(f"{seed}-e2e"))
+    return data.replace(b"\r\n", b"\n")
 
 
 def make_corpus_file(path: Path, size: int, seed: int) -> Path:
