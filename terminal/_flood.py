@@ -497,7 +497,9 @@ def _place(
             if to_history:
                 screen._push_rows(rows[top : bottom + 1])
                 history = screen.history
-                first = max(overlay, fresh_from - history.limit)
+                # Rows that would leave history at once are skipped -- unless someone
+                # (the worker's transcript) listens to every line that enters.
+                first = overlay if history.sink else max(overlay, fresh_from - history.limit)
                 history.add_count(first - overlay)
                 history.extend(entries(first, fresh_from))
             rows[top : bottom + 1] = fresh

@@ -16,7 +16,7 @@ asks for them.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import groupby, islice
 
 from terminal.frames import Line, Run
@@ -162,11 +162,15 @@ class History:
     lines are dropped or the history is cleared (``ED 3``).
     """
 
-    __slots__ = ("lines", "total")
+    __slots__ = ("lines", "sink", "total")
 
     def __init__(self, limit: int) -> None:
         self.lines: deque[Entry] = deque(maxlen=max(0, limit))
         self.total = 0
+        # Told of every line that enters, before the bound can drop it: ``sink(number of
+        # the first, entries)``. The worker records transcripts through it; when set, a
+        # flood's lines are never skipped (``add_count``) but made and passed on.
+        self.sink: Callable[[int, list[Entry]], None] | None = None
 
     @property
     def limit(self) -> int:
@@ -176,10 +180,14 @@ class History:
         return len(self.lines)
 
     def push(self, entry: Entry) -> None:
+        if self.sink is not None:
+            self.sink(self.total, [entry])
         self.lines.append(entry)
         self.total += 1
 
     def extend(self, entries: list[Entry]) -> None:
+        if self.sink is not None and entries:
+            self.sink(self.total, entries)
         self.lines.extend(entries)
         self.total += len(entries)
 

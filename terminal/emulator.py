@@ -106,6 +106,14 @@ class Emulator(StringsMixin, GridScreen):
         """History lines as text (trailing blanks dropped), oldest first."""
         return [entry_text(entry) for entry in self.history.lines]
 
+    def set_history_sink(self, sink: Callable[[int, list[str]], None] | None) -> None:
+        """Be told of every line that enters history, as it enters: ``sink(number of the
+        first, entries)``, entries in the compact form of ``terminal._lines`` (the text
+        itself for a plain line; ``entry_line`` makes a ``Line``). With a sink set, lines
+        of a flood that would leave the bounded history at once are made and passed on
+        instead of skipped, so a transcript misses nothing."""
+        self.history.sink = sink
+
     @property
     def history_total(self) -> int:
         """Absolute number of screen row 0 (lines that ever entered history)."""

@@ -20,7 +20,6 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -35,10 +34,8 @@ log = logging.getLogger("emberterm.worker.host")
 
 SCREEN_SAVE_INTERVAL_MS = 1000
 # Output taken per read before the worker returns to its event loop (input from windows,
-# frames out) and hands history to the store. Lines that enter and leave the emulator's
-# history within one read never reach the store, so a read must not hold more lines than
-# the history keeps (64 KiB is 10,000 lines of 6.5 bytes); and a smaller batch lets a
-# keystroke in another tab through sooner during a flood.
+# frames out) and hands history to the store: a small batch lets a keystroke in another
+# tab through sooner during a flood.
 READ_BUDGET = 64 * 1024
 ENDED_KEPT = 32
 
@@ -71,7 +68,9 @@ class Hosted:
     window: int = 0
     tab: int = 0
     cursors: dict[object, ClientCursor] = field(default_factory=dict)
-    stored_upto: int = 0  # history lines already handed to the store
+    # Lines that entered the emulator's history since they were last handed to the
+    # store: (number of the first, compact entries), from the emulator's history sink.
+    pending: list[tuple[int, list[str]]] = field(default_factory=list)
     styles_stored: int = 0
     screen_dirty: bool = True
     exit_status: int | None = None
@@ -176,8 +175,11 @@ class SessionHost(QObject):
         )
         self.sessions[sid] = hosted
         driver.frame_due.connect(lambda: self._on_frame_due(hosted))
-        # History is recorded after every read, not every frame: under a flood many reads
-        # happen per frame, and lines must reach the store before they leave history.
+        # Every line that enters history is told to the host as it enters (the emulator's
+        # history sink), so none is lost to the bounded history however fast the flood;
+        # they go to the store after every read.
+        emulator: Any = session.emulator
+        emulator.set_history_sink(lambda first, entries: hosted.pending.append((first, entries)))
         driver.output.connect(lambda: self._record_history(hosted))
         driver.exited.connect(lambda status: self._on_exit(hosted, status))
         if self.store is not None:
@@ -321,30 +323,21 @@ class SessionHost(QObject):
                 self._send_to(hosted, key)
 
     def _record_history(self, hosted: Hosted) -> None:
-        emulator: Any = hosted.session.emulator
-        total = int(emulator.history_total)
-        if self.store is None or hosted.private:
-            hosted.stored_upto = total
+        """Hand the lines that entered history since the last call to the store."""
+        pending, hosted.pending = hosted.pending, []
+        if self.store is None or hosted.private or not pending:
             return
-        size = len(emulator.history)
-        first = max(hosted.stored_upto, total - size)
-        if first > hosted.stored_upto:
-            log.warning(
-                "session %s: %d lines left history before they could be stored",
-                hosted.id, first - hosted.stored_upto,
-            )
-        if total > first:
-            # The emulator's compact entries, sliced straight out of its history: under a
-            # flood no Line objects are made here (the store encodes entries at C speed).
-            history = emulator.history
-            start = first - history.first_number
-            lines = list(islice(history.lines, start, start + total - first))
-            styles = emulator.styles
-            self.store.append_lines(
-                hosted.id, first, lines, styles.since(hosted.styles_stored)
-            )
+        # Consecutive pieces (one per scroll or flood block) become one append.
+        merged: list[tuple[int, list[str]]] = []
+        for first, entries in pending:
+            if merged and merged[-1][0] + len(merged[-1][1]) == first:
+                merged[-1][1].extend(entries)
+            else:
+                merged.append((first, list(entries)))
+        styles = hosted.session.emulator.styles  # type: ignore[attr-defined]
+        for first, entries in merged:
+            self.store.append_lines(hosted.id, first, entries, styles.since(hosted.styles_stored))
             hosted.styles_stored = len(styles)
-        hosted.stored_upto = total
 
     def save_screens(self) -> None:
         """Save each changed screen, so text that never scrolled off survives a crash."""

@@ -94,12 +94,13 @@ def test_a_client_that_drops_frames_gets_a_full_one_next(qtbot, host: SessionHos
 
 
 def test_history_fetch_reaches_past_the_emulator_into_the_store(qtbot, host, store) -> None:
-    # 400 lines at a time, so every line reaches the store before the 500-line history
-    # drops it; the first ones are then read back from the store.
-    script = "for i in 1 2 3 4 5; do seq $(( (i-1)*400+1 )) $((i*400)); sleep 0.2; done; sleep 30"
-    hosted = host.create(["sh", "-c", script], columns=20, rows=5)
+    # 2,000 lines at once into a 500-line history: every line still reaches the store
+    # (the emulator's history sink), and the first ones are read back from there.
+    hosted = host.create(["sh", "-c", "seq 1 2000; sleep 30"], columns=20, rows=5)
     qtbot.waitUntil(lambda: hosted.state.history_total >= 1996, timeout=20_000)
     store.flush()
     first_lines = host.history_lines(hosted.id, 0, 3)
     assert [(n, ln.text.rstrip()) for n, ln in first_lines] == [(0, "1"), (1, "2"), (2, "3")]
+    stored = [ln.text for _, ln in store.fetch_lines(hosted.id, 0, 5000)]
+    assert stored[:1996] == [str(i) for i in range(1, 1997)]
     assert host.text(hosted.id, scrollback=2)[:2] == ["1995", "1996"]
