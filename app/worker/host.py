@@ -277,15 +277,6 @@ class SessionHost(QObject):
             got = sorted(older + got, key=lambda item: item[0])
         return got
 
-    def text(self, sid: str, scrollback: int = 0) -> list[str]:
-        hosted = self.get(sid)
-        lines = []
-        if scrollback:
-            total = hosted.state.history_total
-            first = max(0, total - scrollback)
-            lines = [ln.text.rstrip() for _, ln in self.history_lines(sid, first, total - first)]
-        return lines + [ln.text.rstrip() for ln in hosted.state.lines]
-
     def styles_of(self, sid: str) -> Any:
         emulator: Any = self.get(sid).session.emulator
         return emulator.styles

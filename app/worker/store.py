@@ -144,10 +144,6 @@ def _decode_lines(text: str, runs_blob: bytes) -> list[Line]:
     return out
 
 
-def _blank(line: Line) -> bool:
-    return not line.text.strip()
-
-
 class Store:
     """The SQLite store. ``start()`` it, write from any thread, ``close()`` to flush."""
 
