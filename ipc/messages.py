@@ -93,6 +93,7 @@ class MsgType(IntEnum):
     SERVER_BUSY = 43
     BACKPRESSURE = 44
     FRAME_ACK = 45
+    SESSION_EVENT = 46
 
 
 # Numbers once used and since dropped. Never give one of these to a new message.
@@ -386,6 +387,17 @@ _SPEC_LIST: tuple[Spec, ...] = (
         (_optional("session", str, default=None), _required("paused", bool),
          _optional("queued", int, default=0, doc="bytes waiting")),
         doc="Input to a session is paused (its program is not reading) or resumed.",
+    ),
+    Spec(
+        MsgType.SESSION_EVENT, "session.event", "notification",
+        (_SESSION,
+         _required("kind", str, check=_one_of("bell", "clipboard"), doc="what happened"),
+         _optional("selection", str, default="c", check=_max_length(16),
+                   doc="OSC 52 selection (clipboard)"),
+         _optional("text", str, default="", check=_max_length(1 << 20),
+                   doc="OSC 52 text to put on the clipboard (clipboard)")),
+        doc="Something the program did besides drawing: the bell, an OSC 52 clipboard "
+            "request. Sent to the windows attached to the session; they decide.",
     ),
     Spec(
         MsgType.FRAME_ACK, "frame.ack", "notification",

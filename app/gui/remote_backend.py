@@ -356,6 +356,12 @@ class RemoteBackend(QObject):
             handle.deliver(frame)
         elif msg_type == MsgType.SESSION_EXITED and handle is not None:
             handle.finish(payload.get("status"))
+        elif msg_type == MsgType.SESSION_EVENT and handle is not None:
+            if payload.get("kind") == "bell":
+                handle.bell.emit()
+            elif payload.get("kind") == "clipboard":
+                handle.clipboard.emit(str(payload.get("selection", "c")),
+                                      str(payload.get("text", "")))
 
     def _on_connected(self) -> None:
         self._wire()

@@ -27,6 +27,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app.session_driver import SessionDriver
 from app.worker.store import SessionRecord, Store
 from app.worker.sync import ClientCursor, ScreenState
+from terminal.events import NullListener
 from terminal.frames import Frame, Line
 from terminal.session import Session
 
@@ -97,10 +98,28 @@ class Hosted:
         }
 
 
+class _Events(NullListener):
+    """A session's emulator events, passed on as ``SessionHost.session_event``."""
+
+    def __init__(self, host: SessionHost, sid: str) -> None:
+        self._host, self._sid = host, sid
+
+    def bell(self) -> None:
+        self._host.session_event.emit(self._sid, "bell", {})
+
+    def clipboard_set(self, selection: str, data: bytes) -> None:
+        self._host.session_event.emit(
+            self._sid, "clipboard",
+            {"selection": selection, "text": data.decode("utf-8", "replace")})
+
+
 class SessionHost(QObject):
     """Every running session of the worker."""
 
     session_exited = Signal(str, object)  # session id, exit status
+    # The program rang the bell or asked to set the clipboard (OSC 52): session id, kind
+    # ("bell" or "clipboard") and its details; windows attached to the session decide.
+    session_event = Signal(str, str, object)
     sessions_changed = Signal()
 
     def __init__(
@@ -179,6 +198,7 @@ class SessionHost(QObject):
         # history sink), so none is lost to the bounded history however fast the flood;
         # they go to the store after every read.
         emulator: Any = session.emulator
+        emulator.listener = _Events(self, sid)
         emulator.set_history_sink(lambda first, entries: hosted.pending.append((first, entries)))
         driver.output.connect(lambda: self._record_history(hosted))
         driver.exited.connect(lambda status: self._on_exit(hosted, status))

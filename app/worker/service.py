@@ -55,6 +55,7 @@ class WorkerService(QObject):
         self._catch_up.setInterval(30)
         self._catch_up.timeout.connect(self._feed_starved)
         host.session_exited.connect(self._on_session_exited)
+        host.session_event.connect(self._on_session_event)
 
     def bind(self, server: Server) -> None:
         self.server = server
@@ -109,6 +110,16 @@ class WorkerService(QObject):
     def _on_session_exited(self, sid: str, status: object) -> None:
         if self.server is not None:
             self.server.broadcast(MsgType.SESSION_EXITED, {"session": sid, "status": status})
+
+    def _on_session_event(self, sid: str, kind: str, details: object) -> None:
+        hosted = self.host.sessions.get(sid)
+        if hosted is None:
+            return
+        payload = {"session": sid, "kind": kind, **(details if isinstance(details, dict) else {})}
+        for key in list(hosted.cursors):
+            client = self.host.clients.get(key)
+            if client is not None and isinstance(client.key, ServerClient):
+                client.key.notify(MsgType.SESSION_EVENT, payload)
 
     def _hosted(self, sid: str) -> Any:
         try:

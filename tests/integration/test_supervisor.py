@@ -124,3 +124,17 @@ def test_sigstop_makes_calls_fall_back_and_sigcont_heals(qtbot, link) -> None:
     qtbot.waitUntil(probe, timeout=30_000)
     tab.handle.write(b"echo alive-again\n")
     qtbot.waitUntil(lambda: "alive-again" in tab.text(), timeout=10_000)
+
+
+def test_bell_and_clipboard_requests_reach_the_window(qtbot, link) -> None:
+    _, backend, _ = link
+    handle = backend.create(["sh"], cwd=None, columns=40, rows=6)
+    Tab(handle)
+    bells: list[bool] = []
+    copies: list[tuple[str, str]] = []
+    handle.bell.connect(lambda: bells.append(True))
+    handle.clipboard.connect(lambda sel, text: copies.append((sel, text)))
+    # OSC 52 with base64 of "copied-42"
+    handle.write(b"printf '\\a\\033]52;c;Y29waWVkLTQy\\a'\n")
+    qtbot.waitUntil(lambda: bool(bells) and bool(copies), timeout=10_000)
+    assert copies == [("c", "copied-42")]

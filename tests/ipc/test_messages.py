@@ -52,6 +52,8 @@ EXAMPLES: dict[MsgType, dict[str, Any]] = {
     MsgType.SERVER_BUSY: {"retry_after": 0.5, "reason": "too many sessions"},
     MsgType.BACKPRESSURE: {"session": "s1", "paused": True, "queued": 65536},
     MsgType.FRAME_ACK: {"session": "s1", "seq": 9},
+    MsgType.SESSION_EVENT: {"session": "s1", "kind": "clipboard", "selection": "c",
+                            "text": "copied"},
 }
 
 
