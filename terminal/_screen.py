@@ -264,19 +264,7 @@ class GridScreen(MotionMixin, EditingMixin):
                     else:
                         pos += 2
                     continue
-            chunk = cells[pos:stop]
-            k = len(chunk)
-            row = self.rows[y]
-            chars = row.chars
-            end = x + k
-            if chars[x] == "" and x:
-                chars[x - 1] = " "
-            if end < cols and chars[end] == "":
-                chars[end] = " "
-            chars[x:end] = chunk
-            row.styles[x:end] = [sid] * k
-            row.line = None
-            self.dirty.add(y)
+            end = self._put(y, x, cells[pos:stop], sid)
             pos = stop
             if end > right:
                 self.x = right
@@ -286,6 +274,24 @@ class GridScreen(MotionMixin, EditingMixin):
                     break
             else:
                 self.x = end
+
+    def _put(self, y: int, x: int, chunk: str | list[str], sid: int) -> int:
+        """Write ``chunk`` (one cell per item) into row ``y`` from column ``x``, blanking
+        the other half of any wide character it cuts; returns the column after it.
+        Hot path: once per row segment drawn."""
+        row = self.rows[y]
+        chars = row.chars
+        k = len(chunk)
+        end = x + k
+        if chars[x] == "" and x:
+            chars[x - 1] = " "
+        if end < self.columns and chars[end] == "":
+            chars[end] = " "
+        chars[x:end] = chunk
+        row.styles[x:end] = [sid] * k
+        row.line = None
+        self.dirty.add(y)
+        return end
 
     def _erase_one(self, y: int, x: int) -> None:
         row = self.rows[y]
@@ -307,19 +313,9 @@ class GridScreen(MotionMixin, EditingMixin):
             x, y = self.x, self.y
             room = right - x + 1
             chunk = text[pos : pos + room]
-            k = len(chunk)
-            row = self.rows[y]
-            chars = row.chars
-            end = x + k
-            if chars[x] == "" and x:
-                chars[x - 1] = " "
-            if end < cols and chars[end] == "":
-                chars[end] = " "
-            chars[x:end] = chunk
-            row.styles[x:end] = [self.sid] * k
-            row.line = None
-            self.dirty.add(y)
-            pos += k
+            end = self._put(y, x, chunk, self.sid)
+            chars = self.rows[y].chars
+            pos += len(chunk)
             if end > right:
                 self.x = right
                 if autowrap:
