@@ -4,15 +4,14 @@ clock, late replies, the breaker, notifications, pings, and a server that dies."
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
+import ipc_helpers as h  # a unique name: other test folders have helpers too
 import pytest
 import qasync
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -26,19 +25,6 @@ from ipc.messages import MsgType
 from ipc.server import Server
 from ipc.transport import emit
 
-
-def _load_helpers() -> Any:
-    name = "emberterm_ipc_test_helpers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("helpers.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-h = _load_helpers()
 TOKEN = "client-test-token-0123456789"
 
 

@@ -3,13 +3,12 @@ fake clock (``server.tick()`` is called by hand after moving it)."""
 
 from __future__ import annotations
 
-import importlib.util
 import logging
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import ipc_helpers as h  # a unique name: other test folders have helpers too
 import pytest
 from pytestqt.qtbot import QtBot
 
@@ -17,19 +16,6 @@ from ipc.framing import Packet
 from ipc.messages import MsgType
 from ipc.server import Server, ServerLimits
 
-
-def _load_helpers() -> Any:
-    name = "emberterm_ipc_test_helpers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("helpers.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-h = _load_helpers()
 TOKEN = "0123456789abcdef-test-token"
 
 

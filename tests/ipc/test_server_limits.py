@@ -3,7 +3,6 @@ another uid, stale sockets and racing servers. Real sockets and processes."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import socket
@@ -14,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import ipc_helpers as h  # a unique name: other test folders have helpers too
 import pytest
 from PySide6.QtCore import QCoreApplication
 from pytestqt.qtbot import QtBot
@@ -22,19 +22,6 @@ from ipc.framing import Packet, encode
 from ipc.messages import MsgType
 from ipc.server import Server, ServerLimits
 
-
-def _load_helpers() -> Any:
-    name = "emberterm_ipc_test_helpers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("helpers.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-h = _load_helpers()
 TOKEN = "limits-test-token-0123456789"
 MiB = 1024 * 1024
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import socket
 import struct
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
+import ipc_helpers as h  # a unique name: other test folders have helpers too
 import pytest
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from pytestqt.qtbot import QtBot
@@ -17,19 +16,6 @@ from ipc.errors import ProtocolError
 from ipc.framing import Packet, encode
 from ipc.transport import Connection
 
-
-def _load_helpers():  # type: ignore[no-untyped-def]
-    name = "emberterm_ipc_test_helpers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("helpers.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-h = _load_helpers()
 raw_connect = h.raw_connect
 short_socket_name = h.short_socket_name
 
