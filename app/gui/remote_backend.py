@@ -26,7 +26,7 @@ from app.gui.supervisor import WorkerSupervisor
 from ipc import logs
 from ipc.errors import IpcError, NotFound
 from ipc.messages import MsgType
-from terminal.frames import Frame, Line, line_from_wire, style_from_wire
+from terminal.frames import Frame, Line, line_from_wire
 
 log = logging.getLogger("emberterm.gui.remote")
 
@@ -65,7 +65,6 @@ class RemoteSessionHandle(SessionHandle):
         self._pending_input = bytearray()
         self._history: dict[int, Line] = {}
         self._fetching: set[int] = set()
-        self.styles_seen: dict[int, Any] = {}
 
     # -- SessionHandle ---------------------------------------------------------------------
     @property
@@ -153,7 +152,6 @@ class RemoteSessionHandle(SessionHandle):
             return
         for item in reply.get("lines", []):
             self._history[int(item[0])] = line_from_wire(item[1:])
-        self.styles_seen.update({int(s[0]): style_from_wire(s[1:]) for s in reply["styles"]})
         self.history_arrived.emit()
 
     def search_history(

@@ -125,7 +125,7 @@ class WorkerSupervisor(QObject):
         except (FileNotFoundError, PermissionError, ValueError):
             token = ""
         if token and self._socket_exists():
-            if self.client is None or self.client._token != token:  # a new worker's token
+            if self.client is None or self.client.token != token:  # a new worker's token
                 if self.client is not None:
                     self.client.close()
                     self.client.deleteLater()
