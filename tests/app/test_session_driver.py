@@ -80,3 +80,22 @@ def test_resize_reaches_the_program(qtbot) -> None:
     driver.write(b"\n")
     run_until(qtbot, lambda: rec.exits)
     assert "5 33" in rec.text()
+
+
+def test_output_within_a_frame_interval_is_coalesced_into_one_later_frame(qtbot) -> None:
+    now = [100.0]
+    session = Session(["sh", "-c", "sleep 5"], cols=40, rows=5)
+    driver = SessionDriver(session, max_fps=60, clock=lambda: now[0])
+    due: list[float] = []
+    driver.frame_due.connect(lambda: due.append(now[0]))
+    driver.schedule_frame()
+    assert len(due) == 1  # idle: at once, so typing echoes without delay
+    driver.schedule_frame()
+    driver.schedule_frame()
+    assert len(due) == 1  # within 1/60 s of the last: deferred to the frame tick
+    now[0] += 1.0
+    qtbot.waitUntil(lambda: len(due) == 2, timeout=1000)
+    qtbot.wait(100)
+    assert len(due) == 2  # the two requests became one frame
+    driver.stop()
+    session.terminate(0.0)
