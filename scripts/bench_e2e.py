@@ -737,6 +737,7 @@ def run(args: argparse.Namespace, home: Path) -> dict[str, Any]:
     results: dict[str, Any] = {
         "meta": {
             "quick": quick,
+            "only": args.only,
             "no_store": args.no_store,
             "size_mb": size_mb,
             "stall_mb": stall_mb,
@@ -760,6 +761,11 @@ def run(args: argparse.Namespace, home: Path) -> dict[str, Any]:
             files[mb] = make_corpus_file(home / f"corpus-{mb:g}MB.txt", int(mb * MB), args.seed)
         return files[mb]
 
+    if args.only == "startup":  # start-up alone: no corpus, no in-process GUI
+        print(f"start-up median of {runs}", flush=True)
+        guarded(results, "startup", lambda: phase_startup(home, runs))
+        results["meta"]["loadavg_end"] = Path("/proc/loadavg").read_text().strip()
+        return results
     print(
         f"corpus: {size_mb:g} MB for cat, {stall_mb:g} MB for the stall flood, "
         f"{mem_mb:g} MB for memory; {keys} keys; start-up median of {runs}",
@@ -945,6 +951,9 @@ def main(argv: list[str] | None = None) -> int:
         "--no-store",
         action="store_true",
         help="run the worker without transcripts (worker.persistent = false)",
+    )
+    parser.add_argument(
+        "--only", choices=("startup",), help="run only this phase (start-up: a quick check)"
     )
     parser.add_argument("--json", type=Path, default=ROOT / "bench-results" / "e2e.json")
     parser.add_argument("--child", choices=("startup", "memory"), help=argparse.SUPPRESS)
