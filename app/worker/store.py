@@ -96,12 +96,21 @@ class _Op:
 
 # -- line (de)serialisation ------------------------------------------------------------
 # A chunk stores its lines' text once, joined by newlines (what the full-text index reads),
-# and a msgpack map {index: [wrapped, mark, [[length, style id], ...]]} for the lines that
-# are not plain (a plain line: default style, not wrapped, no mark -- most of a flood).
-# Lines arrive either as ``terminal.frames.Line`` or as the emulator's compact history
-# entries (one str, the text itself for a plain line), which a flood turns into a chunk at
-# C speed: one join, one membership test.
+# and in ``runs`` what makes the lines that are not plain (a plain line: default style, not
+# wrapped, no mark -- most of a flood) what they are, in one of two forms told apart by the
+# first byte:
+#
+# * ``_COMPACT`` then, for each such line, ``chr(index)`` and the line's header in the
+#   emulator's compact history form (``terminal._lines``: STYLED, flags, code length,
+#   run code), UTF-8 with surrogates passed (style ids are any code point). This is what a
+#   flood writes: the emulator hands over compact entries, and cutting a header off an
+#   entry is a slice, so a chunk costs one join and a slice per wrapped or coloured line
+#   (the msgpack form cost a ``Line`` per such line, ten times as much, on the writer thread
+#   that shares the GIL with the parser).
+# * msgpack ``{index: [wrapped, mark, [[length, style id], ...]]}``: ``Line`` objects (saved
+#   screens), and every chunk written before the compact form existed.
 _NO_STYLED = msgpack.packb({})
+_COMPACT = b"\x01"  # never the first byte of a msgpack map
 
 Item = Line | str
 
@@ -111,6 +120,8 @@ def _encode_lines(items: Sequence[Item]) -> tuple[str, bytes]:
         joined = "\n".join(items)  # type: ignore[arg-type]
         if STYLED not in joined:
             return joined, _NO_STYLED
+        if all(isinstance(item, str) for item in items) and len(items) < 0x110000:
+            return _encode_entries(items)  # type: ignore[arg-type]
     texts: list[str] = []
     styled: dict[int, list[Any]] = {}
     for i, item in enumerate(items):
@@ -126,7 +137,22 @@ def _encode_lines(items: Sequence[Item]) -> tuple[str, bytes]:
     return "\n".join(texts), msgpack.packb(styled, use_bin_type=True)
 
 
+def _encode_entries(items: Sequence[str]) -> tuple[str, bytes]:
+    """Compact history entries as (text, runs) in the ``_COMPACT`` form."""
+    texts = list(items)
+    heads: list[str] = []
+    for i, item in enumerate(items):
+        if item.startswith(STYLED):
+            end = 3 + ord(item[2])
+            heads.append(chr(i) + item[:end])
+            texts[i] = item[end:]
+    runs = _COMPACT + "".join(heads).encode("utf-8", "surrogatepass")
+    return "\n".join(texts), runs
+
+
 def _decode_lines(text: str, runs_blob: bytes) -> list[Line]:
+    if runs_blob[:1] == _COMPACT:
+        return _decode_entries(text, runs_blob[1:].decode("utf-8", "surrogatepass"))
     styled = msgpack.unpackb(runs_blob, raw=False, strict_map_key=False)
     out: list[Line] = []
     for i, line_text in enumerate(text.split("\n")):
@@ -141,6 +167,18 @@ def _decode_lines(text: str, runs_blob: bytes) -> list[Line]:
             parts.append((line_text[pos : pos + length], sid))
             pos += length
         out.append(Line(tuple(parts), bool(wrapped), mark))
+    return out
+
+
+def _decode_entries(text: str, heads: str) -> list[Line]:
+    texts = text.split("\n")
+    out = [Line(((t, 0),)) if t else Line() for t in texts]
+    pos = 0
+    while pos < len(heads):
+        i = ord(heads[pos])
+        end = pos + 4 + ord(heads[pos + 3])
+        out[i] = entry_line(heads[pos + 1 : end] + texts[i])
+        pos = end
     return out
 
 

@@ -64,6 +64,24 @@ def test_compact_history_entries_round_trip_like_lines(store: Store) -> None:
     assert got == [*lines, line("p0"), line("p1"), line("p2")]
 
 
+def test_compact_entries_keep_any_style_id_and_stay_searchable(store: Store) -> None:
+    # Style ids are code points in the compact form; those in the surrogate range cannot
+    # be plain UTF-8, and a chunk of many lines has line indexes past them too.
+    from terminal._lines import line_entry
+
+    sid = new_session(store)
+    lines = [line(f"row {i}") for i in range(0xE000)]
+    lines[5] = Line((("low", 0xD800), ("high", 0xDFFF)), wrapped=True)
+    lines[0xDC00] = Line((("late", 3),), mark="A")
+    store.append_lines(sid, 0, [line_entry(ln) for ln in lines], {})
+    store.flush()
+    got = [ln for _, ln in store.fetch_lines(sid, 0, len(lines))]
+    assert got == lines
+    assert [h.number for h in store.search("lowhigh")] == [5]
+    store.index_all()
+    assert [h.number for h in store.search("lowhigh")] == [5]
+
+
 def test_database_is_user_only_in_a_user_only_directory(store: Store) -> None:
     store.flush()
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
