@@ -62,6 +62,9 @@ def cell_metrics(font: QFont, dpr: float) -> CellMetrics:
     )
 
 
+LIGATURE_FEATURES = ("liga", "calt", "dlig")  # OpenType features turned off in the grid
+
+
 def grid_font(family: str, size: float, *, bold: bool = False, italic: bool = False) -> QFont:
     font = QFont(family)
     font.setStyleHint(QFont.StyleHint.Monospace, QFont.StyleStrategy.PreferDefault)
@@ -73,10 +76,14 @@ def grid_font(family: str, size: float, *, bold: bool = False, italic: bool = Fa
     # Ligatures would merge cells ("->" into one glyph in some fonts).
     set_feature = getattr(font, "setFeature", None)
     if set_feature is not None:
-        for tag in ("liga", "calt", "dlig"):
+        # Qt 6.7+ takes a QFont.Tag: PySide6 6.11 refuses a str with ValueError, and
+        # that first refusal alone cost ~25 ms of start-up (its error formatting loads
+        # the signature machinery). Qt 6.6 has no Tag and takes the str.
+        make_tag = getattr(QFont, "Tag", str)
+        for tag in LIGATURE_FEATURES:
             try:
-                set_feature(tag, 0)
-            except (TypeError, ValueError):  # older PySide6 wants QFont.Tag
+                set_feature(make_tag(tag), 0)
+            except (TypeError, ValueError):  # a Qt that cannot set features
                 break
     return font
 

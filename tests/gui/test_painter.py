@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPointF
-from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtGui import QColor, QFont, QImage, QPainter
 
 from app.gui.colors import (
     XTERM_240,
@@ -18,7 +18,7 @@ from app.gui.colors import (
     load_scheme_or_default,
     scheme_from_dict,
 )
-from app.gui.painter import RowPainter
+from app.gui.painter import LIGATURE_FEATURES, RowPainter
 from terminal.frames import Attr, Line, Style, Underline, rgb
 
 REQUIRED_SCHEMES = {"emberterm-dark", "emberterm-light", "solarized-dark", "solarized-light",
@@ -88,6 +88,15 @@ def test_cells_fall_on_whole_device_pixels(palette: Palette, dpr: float) -> None
     m = make_painter(palette, dpr).metrics
     for value in (m.width, m.height, m.ascent):
         assert abs(value * dpr - round(value * dpr)) < 1e-6
+
+
+@pytest.mark.skipif(not hasattr(QFont, "Tag"), reason="Qt before 6.7 has no QFont.Tag")
+def test_ligatures_are_off_in_every_grid_font(palette: Palette) -> None:
+    # A ligature would draw "->" as one glyph across two cells.
+    for font in make_painter(palette).fonts:
+        for feature in LIGATURE_FEATURES:
+            tag = QFont.Tag(feature)
+            assert font.isFeatureSet(tag) and font.featureValue(tag) == 0, feature
 
 
 def test_backgrounds_in_16_256_and_truecolor_and_inverse(palette: Palette) -> None:
