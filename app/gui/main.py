@@ -138,7 +138,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
 
     paths = state_paths()
+    worker, spawn_error = None, None
+    if not options.local:
+        # First of all, so that the worker's start-up runs beside the GUI's (importing Qt,
+        # building the window) rather than after it: see app.gui.spawn.
+        from app.gui.spawn import start_early
+
+        try:
+            worker = start_early(paths.ensure())
+        except OSError as exc:  # the supervisor tries again, then falls back
+            spawn_error = exc
     setup_logging(paths.log_dir)
+    if spawn_error is not None:
+        log.info("cannot start the session server yet (%s); trying again", spawn_error)
     config_path = options.config or paths.config_file
     loaded = load_config(config_path)
     if options.config is not None and not config_path.exists():
@@ -168,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.gui.worker_link import WorkerLink
 
         link = WorkerLink(paths.ensure())
-        if not link.start():
+        if not link.start(started=worker):
             log.warning("the session server is not available; tabs run in this process")
     state = AppState(loaded, link=link, handle_factory=link.make_handle if link else
                      local_handle_factory())

@@ -2,7 +2,8 @@
 
 ``WorkerSupervisor`` owns the GUI's ``ipc.client.Client``. On ``start()`` it connects; when
 no worker answers it starts one (``python -m app.worker`` in a new session, detached, so it
-outlives the GUI) and connects as soon as the socket appears. When the connection drops
+outlives the GUI) and connects as soon as the socket appears; ``start(started=...)`` waits
+for a worker the GUI began before loading Qt instead. When the connection drops
 it reconnects with backoff (100 ms doubling to 5 s), restarting the worker when nothing
 listens. After ``max_restarts`` restarts within ``restart_window`` seconds it stops trying
 and enters ``fallback``: new tabs then run in this process (not persistent) and the window
@@ -19,33 +20,25 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from app.gui.spawn import spawn_worker
 from app.paths import StatePaths
 from ipc.client import Client
 from ipc.security import read_token
 
+__all__ = ["WorkerSupervisor", "spawn_worker"]
+
 log = logging.getLogger("emberterm.gui.supervisor")
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def spawn_worker(paths: StatePaths) -> subprocess.Popen[bytes]:
-    """Start ``python -m app.worker`` detached from this process and its terminal."""
-    env = paths.environment()
-    env.setdefault("PYTHONPATH", str(ROOT))
-    return subprocess.Popen(
-        [sys.executable, "-m", "app.worker"],
-        cwd=str(ROOT), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True,
-    )
+# How often a worker that is starting is checked for its socket. Short, because at a
+# first start the first prompt waits on it (the check is a stat and a small read).
+START_POLL_MS = 10
 
 
 class WorkerSupervisor(QObject):
@@ -89,8 +82,17 @@ class WorkerSupervisor(QObject):
         self._reap.timeout.connect(self._reap_children)
 
     # -- public ----------------------------------------------------------------------------
-    def start(self) -> None:
+    def start(self, started: Any | None = None) -> None:
+        """Connect, starting a worker when none answers. ``started``: a worker process this
+        GUI already began (``app.gui.spawn.start_early``), waited for like one started
+        here (and counted in the restart budget) instead of starting a second."""
         self._set_state("starting")
+        if started is not None:
+            now = self._clock()
+            self.restarts.append(now)
+            self._children.append(started)
+            self._reap.start()
+            self._waiting_since = now
         self._attempt()
 
     @property
@@ -160,7 +162,7 @@ class WorkerSupervisor(QObject):
         elif now - self._waiting_since > self.start_timeout:
             log.error("the worker did not come up in %.1f s", self.start_timeout)
             self._waiting_since = None
-        self._retry.start(50)
+        self._retry.start(START_POLL_MS)
 
     def _on_connected(self) -> None:
         self._connecting = False

@@ -49,9 +49,10 @@ class WorkerLink(QObject):
             self.status_text()))
         self._layout: list[tuple[str, int, int]] = []
 
-    def start(self, wait: float = 3.0) -> bool:
-        """Connect (starting a worker if need be); wait up to ``wait`` s. True if connected."""
-        self.supervisor.start()
+    def start(self, wait: float = 3.0, *, started: Any | None = None) -> bool:
+        """Connect (starting a worker if need be); wait up to ``wait`` s. True if connected.
+        ``started``: a worker process already begun (``WorkerSupervisor.start``)."""
+        self.supervisor.start(started)
         if self.supervisor.state not in ("connected", "fallback"):
             loop = QEventLoop()
             self.supervisor.state_changed.connect(
