@@ -97,39 +97,35 @@ class _Op:
 # -- line (de)serialisation ------------------------------------------------------------
 # A chunk stores its lines' text once, joined by newlines (what the full-text index reads),
 # and in ``runs`` what makes the lines that are not plain (a plain line: default style, not
-# wrapped, no mark -- most of a flood) what they are, in one of two forms told apart by the
-# first byte:
+# wrapped, no mark -- most of a flood) what they are, in one of three forms told apart by
+# the first byte:
 #
-# * ``_COMPACT`` then, for each such line, ``chr(index)`` and the line's header in the
-#   emulator's compact history form (``terminal._lines``: STYLED, flags, code length,
-#   run code), UTF-8 with surrogates passed (style ids are any code point). This is what a
-#   flood writes: the emulator hands over compact entries, and cutting a header off an
-#   entry is a slice, so a chunk costs one join and a slice per wrapped or coloured line
-#   (the msgpack form cost a ``Line`` per such line, ten times as much, on the writer thread
-#   that shares the GIL with the parser).
+# * ``_RAW``: ``text`` is the emulator's compact history entries (``terminal._lines``)
+#   joined by newlines, headers and all. This is what a flood writes: one join in C and
+#   nothing per line, on a writer thread that shares the GIL with the parser. (Cutting the
+#   headers off, even as slices, cost the flood ~0.14 s of CPU per 30 MB of ``cat``.) A
+#   header is self-delimiting and a line's text never holds a newline or NUL, so
+#   ``_split_raw`` reads it back. Raw chunks are never indexed as they are: the indexer
+#   (idle) first rewrites each in the ``_COMPACT`` form, so indexed text is always clean.
+# * ``_COMPACT``: then, for each such line, ``chr(index)`` and the line's header in that
+#   compact form, UTF-8 with surrogates passed (style ids are any code point).
 # * msgpack ``{index: [wrapped, mark, [[length, style id], ...]]}``: ``Line`` objects (saved
-#   screens), and every chunk written before the compact form existed.
+#   screens), and chunks written before the other forms existed.
 _NO_STYLED = msgpack.packb({})
-_COMPACT = b"\x01"  # never the first byte of a msgpack map
+_COMPACT = b"\x01"  # neither is ever the first byte of a msgpack map
+_RAW = b"\x02"
 
 Item = Line | str
 
 
 def _encode_lines(items: Sequence[Item]) -> tuple[str, bytes]:
-    if items and isinstance(items[0], str):
+    if items and isinstance(items[0], str):  # compact entries: a flood's lines
         joined = "\n".join(items)  # type: ignore[arg-type]
-        if STYLED not in joined:
-            return joined, _NO_STYLED
-        if all(isinstance(item, str) for item in items) and len(items) < 0x110000:
-            return _encode_entries(items)  # type: ignore[arg-type]
+        return joined, (_RAW if STYLED in joined else _NO_STYLED)
     texts: list[str] = []
     styled: dict[int, list[Any]] = {}
     for i, item in enumerate(items):
-        if isinstance(item, str):
-            if not item.startswith(STYLED):
-                texts.append(item)
-                continue
-            item = entry_line(item)
+        assert isinstance(item, Line)
         runs = item.runs
         if item.wrapped or item.mark or any(sid for _, sid in runs):
             styled[i] = [item.wrapped, item.mark, [[len(t), sid] for t, sid in runs]]
@@ -137,24 +133,52 @@ def _encode_lines(items: Sequence[Item]) -> tuple[str, bytes]:
     return "\n".join(texts), msgpack.packb(styled, use_bin_type=True)
 
 
-def _encode_entries(items: Sequence[str]) -> tuple[str, bytes]:
-    """Compact history entries as (text, runs) in the ``_COMPACT`` form."""
-    texts = list(items)
+def _split_raw(text: str) -> list[str]:
+    """The compact entries a ``_RAW`` chunk's text joins."""
+    entries: list[str] = []
+    pos, size = 0, len(text)
+    while pos <= size:
+        # A header (STYLED, flags, code length, code) may hold any character, newlines too.
+        head = pos + 3 + ord(text[pos + 2]) if text.startswith(STYLED, pos) else pos
+        stop = text.find("\n", head)
+        if stop < 0:
+            stop = size
+        entries.append(text[pos:stop])
+        pos = stop + 1
+    return entries
+
+
+def _compact(text: str, runs: bytes) -> tuple[str, bytes]:
+    """A ``_RAW`` chunk in the ``_COMPACT`` form (clean text for the index)."""
+    if runs[:1] != _RAW:
+        return text, runs
+    entries = _split_raw(text)
     heads: list[str] = []
-    for i, item in enumerate(items):
-        if item.startswith(STYLED):
-            end = 3 + ord(item[2])
-            heads.append(chr(i) + item[:end])
-            texts[i] = item[end:]
-    runs = _COMPACT + "".join(heads).encode("utf-8", "surrogatepass")
-    return "\n".join(texts), runs
+    for i, entry in enumerate(entries):
+        if entry.startswith(STYLED):
+            end = 3 + ord(entry[2])
+            heads.append(chr(i) + entry[:end])
+            entries[i] = entry[end:]
+    return "\n".join(entries), _COMPACT + "".join(heads).encode("utf-8", "surrogatepass")
 
 
 def _decode_lines(text: str, runs_blob: bytes) -> list[Line]:
-    if runs_blob[:1] == _COMPACT:
-        return _decode_entries(text, runs_blob[1:].decode("utf-8", "surrogatepass"))
+    kind = runs_blob[:1]
+    if kind == _RAW:
+        return [entry_line(entry) for entry in _split_raw(text)]
+    if kind == _COMPACT:
+        heads = runs_blob[1:].decode("utf-8", "surrogatepass")
+        texts = text.split("\n")
+        out = [Line(((t, 0),)) if t else Line() for t in texts]
+        pos = 0
+        while pos < len(heads):
+            i = ord(heads[pos])
+            end = pos + 4 + ord(heads[pos + 3])
+            out[i] = entry_line(heads[pos + 1 : end] + texts[i])
+            pos = end
+        return out
     styled = msgpack.unpackb(runs_blob, raw=False, strict_map_key=False)
-    out: list[Line] = []
+    out = []
     for i, line_text in enumerate(text.split("\n")):
         spec = styled.get(i)
         if spec is None:
@@ -167,18 +191,6 @@ def _decode_lines(text: str, runs_blob: bytes) -> list[Line]:
             parts.append((line_text[pos : pos + length], sid))
             pos += length
         out.append(Line(tuple(parts), bool(wrapped), mark))
-    return out
-
-
-def _decode_entries(text: str, heads: str) -> list[Line]:
-    texts = text.split("\n")
-    out = [Line(((t, 0),)) if t else Line() for t in texts]
-    pos = 0
-    while pos < len(heads):
-        i = ord(heads[pos])
-        end = pos + 4 + ord(heads[pos + 3])
-        out[i] = entry_line(heads[pos + 1 : end] + texts[i])
-        pos = end
     return out
 
 
@@ -426,11 +438,18 @@ class Store:
     ) -> None:
         self._store_styles(conn, session_id, styles)
         text, runs = _encode_lines(lines)
-        conn.execute(
+        insert = (
             "INSERT INTO chunks(session_id, first_number, count, text, runs, created)"
-            " VALUES (?,?,?,?,?,?)",
-            (session_id, first, len(lines), text, runs, created),
+            " VALUES (?,?,?,?,?,?)"
         )
+        try:
+            conn.execute(insert, (session_id, first, len(lines), text, runs, created))
+        except UnicodeEncodeError:
+            # A raw header holding a style id in the surrogate range is not UTF-8; the
+            # compact form keeps such ids in the runs blob instead. (Nothing was written:
+            # binding fails before the statement runs.)
+            text, runs = _compact(text, runs)
+            conn.execute(insert, (session_id, first, len(lines), text, runs, created))
         conn.execute(
             "UPDATE sessions SET lines_total = max(lines_total, ?) WHERE id = ?",
             (first + len(lines), session_id),
@@ -524,6 +543,14 @@ class Store:
         ).fetchone()[0]
         if last is None:
             return 0
+        raw = conn.execute(
+            "SELECT id, text, runs FROM chunks WHERE id > ? AND id <= ? AND runs = ?",
+            (upto, last, _RAW),
+        ).fetchall()
+        conn.executemany(
+            "UPDATE chunks SET text = ?, runs = ? WHERE id = ?",
+            [(*_compact(text, runs), chunk) for chunk, text, runs in raw],
+        )
         conn.execute(
             "INSERT INTO chunks_fts(rowid, text)"
             " SELECT id, text FROM chunks WHERE id > ? AND id <= ?",
@@ -666,12 +693,17 @@ class Store:
                 tail_from = upto
             else:
                 tail_from = 0  # too short for trigrams: scan everything
-            tail = conn.execute(
-                "SELECT c.session_id, c.first_number, c.text, c.created, s.title, s.ended"
-                " FROM chunks c JOIN sessions s ON s.id = c.session_id"
-                f" WHERE c.id > ?{where_session}",
-                (tail_from, *params),
-            ).fetchall()
+            tail = [
+                (chunk_sid, start, _compact(text, runs)[0], created, title, ended)
+                for chunk_sid, start, text, runs, created, title, ended in conn.execute(
+                    "SELECT c.session_id, c.first_number, c.text, c.runs, c.created, s.title,"
+                    " s.ended FROM chunks c JOIN sessions s ON s.id = c.session_id"
+                    f" WHERE c.id > ?{where_session}",
+                    (tail_from, *params),
+                )
+                # A raw chunk's headers never hide a match: each line's text is contiguous.
+                if needle in (text if case_sensitive else text.lower())
+            ]
             tail += conn.execute(
                 "SELECT c.session_id, c.first_number, c.text, c.saved, s.title, s.ended"
                 f" FROM screens c JOIN sessions s ON s.id = c.session_id WHERE 1{where_session}",
@@ -693,7 +725,7 @@ class Store:
         with self._snapshot() as conn:
             (chunks, lines, size) = conn.execute(
                 "SELECT count(*), coalesce(sum(count), 0),"
-                " coalesce(sum(length(text) + length(runs)), 0) FROM chunks"
+                " coalesce(sum(length(CAST(text AS BLOB)) + length(runs)), 0) FROM chunks"
             ).fetchone()
             (upto,) = conn.execute("SELECT value FROM meta WHERE key = 'indexed_upto'").fetchone()
             (unindexed,) = conn.execute(

@@ -103,6 +103,18 @@ MIGRATIONS: list[list[str]] = [
     [
         "ALTER TABLE sessions ADD COLUMN lost INTEGER NOT NULL DEFAULT 0",
     ],
+    # 3: a flood's chunk is written raw (the emulator's compact entries, headers in the
+    # text) and rewritten clean by the indexer; keep the byte count right across that.
+    [
+        """
+        CREATE TRIGGER chunks_count_update AFTER UPDATE OF text, runs ON chunks BEGIN
+            UPDATE meta SET value = value
+                + length(CAST(new.text AS BLOB)) + length(new.runs)
+                - length(CAST(old.text AS BLOB)) - length(old.runs)
+            WHERE key = 'content_bytes';
+        END
+        """,
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

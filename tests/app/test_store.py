@@ -82,6 +82,33 @@ def test_compact_entries_keep_any_style_id_and_stay_searchable(store: Store) -> 
     assert [h.number for h in store.search("lowhigh")] == [5]
 
 
+def test_a_flood_chunk_is_written_raw_and_indexed_clean(store: Store) -> None:
+    # A wrapped row of ten cells in style 10 has a header holding two newlines (chr(10)):
+    # reading the raw chunk back must not take them for line ends.
+    from terminal._lines import line_entry
+
+    sid = new_session(store)
+    lines = [line("before"), Line((("x" * 10, 10),), wrapped=True), line("after"), line("")]
+    store.append_lines(sid, 0, [line_entry(ln) for ln in lines], {})
+    store.flush()
+    conn = sqlite3.connect(store.path)
+    (raw,) = conn.execute("SELECT text FROM chunks").fetchone()
+    assert "\x00" in raw  # the flood paid for no per-line work
+    assert [ln for _, ln in store.fetch_lines(sid, 0, 4)] == lines
+    assert [(h.number, h.text) for h in store.search("after")] == [(2, "after")]
+    assert [h.number for h in store.search("xxxxxxxxxx")] == [1]
+
+    store.index_all()
+    (clean,) = conn.execute("SELECT text FROM chunks").fetchone()
+    assert clean == "before\n" + "x" * 10 + "\nafter\n"
+    assert [ln for _, ln in store.fetch_lines(sid, 0, 4)] == lines
+    assert [(h.number, h.text) for h in store.search("after")] == [(2, "after")]
+    (counted,) = conn.execute(
+        "SELECT sum(length(CAST(text AS BLOB)) + length(runs)) FROM chunks").fetchone()
+    assert Store.content_bytes(conn) == counted
+    conn.close()
+
+
 def test_database_is_user_only_in_a_user_only_directory(store: Store) -> None:
     store.flush()
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
