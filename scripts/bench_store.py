@@ -31,6 +31,15 @@ trailing FTS index needs to catch up), the search latency after, the database si
 store's write rate. The store runs with its default batching (``batch_seconds``); its idle
 work (indexing, retention) is pushed out of the timed span (``idle_seconds`` = 1 h) so
 that "before indexing" really is before.
+
+The cost above is against the emulator alone, stricter than the issue's measure (a flood
+loses at most 10% of *end-to-end* throughput). The **worker flood** section measures that
+one on the worker's own code path, minus the socket: ``cat`` of a plain corpus
+(``--worker-mb``, default 30) on a real PTY in a ``SessionHost`` (``SessionDriver``
+notifiers, 64 KiB read budget, the history sink handing every line to the store after
+each read, periodic screen saves), timed from spawn to exit, with a ``Store`` and without
+one, interleaved, median of ``--runs``. ``bench_e2e.py --no-store`` gives the same
+comparison through the GUI as well, at the price of more noise.
 """
 
 from __future__ import annotations
@@ -409,9 +418,94 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             results["corpora"][kind] = bench_corpus(kind, size, args.runs, args.screen_every)
         except Exception as exc:  # a report, not a gate: say what broke, go on
             results["errors"].append(f"{kind}: {exc!r}")
+    worker_mb = args.worker_mb if args.worker_mb is not None else (1 if args.quick else 30)
+    if worker_mb > 0:
+        try:
+            results["worker_flood"] = worker_flood(worker_mb, args.runs)
+        except Exception as exc:  # a report, not a gate
+            results["errors"].append(f"worker flood: {exc!r}")
     done = results["corpora"].values()
     results["meets_target"] = bool(done) and all(c["meets_target"] for c in done)
     return results
+
+
+def _worker_corpus(path: Path, size: int) -> Path:
+    """Plain lines of 0-200 characters (so about half wrap at 80 columns), as ``cat``s."""
+    if not path.exists() or path.stat().st_size < size:
+        out, i = [], 0
+        total = 0
+        while total < size:
+            text = plain_line(i)[: (i * 37) % 201]
+            out.append(text)
+            total += len(text) + 1
+            i += 1
+        path.write_text("\n".join(out) + "\n")
+    return path
+
+
+def _host_cat(path: Path, store_dir: Path | None) -> dict[str, Any]:
+    """``cat path`` in a ``SessionHost`` (the worker minus its socket); seconds to exit."""
+    from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+
+    from app.worker.host import SessionHost
+
+    app = QCoreApplication.instance() or QCoreApplication(["bench-store"])
+    store = Store(store_dir / "store.sqlite3").start() if store_dir else None
+    host = SessionHost(store, history=HISTORY)
+    loop = QEventLoop()
+    done: list[float] = []
+    host.session_exited.connect(lambda *_: (done.append(time.perf_counter()), loop.quit()))
+    QTimer.singleShot(600_000, loop.quit)
+    cpu = time.process_time()
+    start = time.perf_counter()
+    host.create(["cat", str(path)], columns=COLUMNS, rows=ROWS)
+    loop.exec()
+    flush_from = time.perf_counter()
+    if store is not None:
+        store.flush()
+    result = {
+        "seconds": (done[0] if done else time.perf_counter()) - start,
+        "flush_seconds": time.perf_counter() - flush_from,
+        "cpu_seconds": time.process_time() - cpu,
+        "finished": bool(done),
+        "stored_lines": store.stats()["lines"] if store else 0,
+    }
+    if store is not None:
+        store.close()
+    host.deleteLater()
+    app.processEvents()
+    return result
+
+
+def worker_flood(size_mb: float, runs: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-store-worker-") as tmp:
+        path = _worker_corpus(Path(tmp) / "corpus.txt", int(size_mb * MB))
+        size = path.stat().st_size
+        off: list[dict[str, Any]] = []
+        on: list[dict[str, Any]] = []
+        for i in range(runs):  # interleaved
+            off.append(_host_cat(path, None))
+            store_dir = Path(tmp) / f"store-{i}"
+            store_dir.mkdir()
+            on.append(_host_cat(path, store_dir))
+    off_s = statistics.median(r["seconds"] for r in off)
+    on_s = statistics.median(r["seconds"] for r in on)
+    cost = (1 - off_s / on_s) * 100
+    return {
+        "bytes": size,
+        "no_store_mbps": size / MB / off_s,
+        "store_mbps": size / MB / on_s,
+        "no_store_runs_s": [r["seconds"] for r in off],
+        "store_runs_s": [r["seconds"] for r in on],
+        "no_store_cpu_s": statistics.median(r["cpu_seconds"] for r in off),
+        "store_cpu_s": statistics.median(r["cpu_seconds"] for r in on),
+        "flush_after_exit_s": statistics.median(r["flush_seconds"] for r in on),
+        "stored_lines": on[-1]["stored_lines"],
+        "all_finished": all(r["finished"] for r in off + on),
+        "cost_pct": cost,
+        "target_cost_pct": TARGET_COST_PCT,
+        "meets_target": cost <= TARGET_COST_PCT,
+    }
 
 
 def table(results: dict[str, Any]) -> list[tuple[str, ...]]:
@@ -455,6 +549,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--size-kb", type=int, default=0, help="corpus size override (KiB)")
     parser.add_argument("--screen-every", type=int, default=16,
                         help="save the screen every N 64 KiB chunks (default 16 = 1 MiB)")
+    parser.add_argument("--worker-mb", type=float, default=None,
+                        help="worker flood: MB to cat through a SessionHost (default 30, "
+                        "--quick 1; 0 skips it)")
     parser.add_argument("--json", type=Path, default=ROOT / "bench-results" / "store.json")
     return parser
 
@@ -476,8 +573,18 @@ def main(argv: list[str] | None = None) -> int:
     for error in results["errors"]:
         print(f"error: {error}", file=sys.stderr)
     verdict = "holds" if results["meets_target"] else "does NOT hold"
-    print(f"\nthe {TARGET_COST_PCT:.0f}% persistence-cost target {verdict} "
-          f"(median of {args.runs} run(s); SQLite {results['sqlite']})")
+    print(f"\nagainst the emulator alone, the {TARGET_COST_PCT:.0f}% persistence-cost target "
+          f"{verdict} (median of {args.runs} run(s); SQLite {results['sqlite']})")
+    w = results.get("worker_flood")
+    if w:
+        print(
+            f"worker flood (cat {w['bytes'] / MB:.0f} MB through a SessionHost, the issue's "
+            f"end-to-end measure): {w['no_store_mbps']:.1f} MB/s without the store, "
+            f"{w['store_mbps']:.1f} with it: cost {w['cost_pct']:.1f}% "
+            f"(<= {TARGET_COST_PCT:.0f}% {'PASS' if w['meets_target'] else 'FAIL'}); "
+            f"CPU s {w['no_store_cpu_s']:.2f} vs {w['store_cpu_s']:.2f}; "
+            f"{w['stored_lines']:,} lines stored"
+        )
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=1) + "\n")
     print(f"wrote {args.json}")

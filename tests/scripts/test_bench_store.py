@@ -110,6 +110,16 @@ def test_every_field_is_present_and_sane(report: dict[str, Any], kind: str) -> N
     assert c["search_two_chars_hits"] == 200  # a two-character query is scanned; capped
 
 
+def test_the_worker_flood_runs_the_worker_path_with_and_without_the_store(
+    report: dict[str, Any],
+) -> None:
+    w = report["worker_flood"]
+    assert w["all_finished"] and w["bytes"] >= 1_000_000
+    assert w["stored_lines"] >= w["bytes"] // 201  # lines of at most 200 characters
+    assert len(w["store_runs_s"]) == len(w["no_store_runs_s"]) == 1
+    assert w["meets_target"] == (w["cost_pct"] <= w["target_cost_pct"])
+
+
 def test_the_table_and_the_defaults(report: dict[str, Any]) -> None:
     rows = bench_store.table(report)
     assert rows[0][0] == "corpus" and [r[0] for r in rows[1:]] == ["plain", "sgr"]
