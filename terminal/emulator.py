@@ -134,8 +134,11 @@ class Emulator(StringsMixin, GridScreen):
         """A synchronized update (mode 2026) is holding frames back."""
         return 2026 in self.private_modes and (self.clock() - self._sync_since < self.sync_timeout)
 
-    def take_frame(self) -> Frame:
+    def take_frame(self, tail_limit: int = HISTORY_TAIL_LIMIT) -> Frame:
         """What changed since the previous call; resets the damage. Hot path.
+
+        The frame carries at most ``tail_limit`` of the lines that entered history since
+        (a host that reads history itself, like the worker, passes 0).
 
         While a synchronized update is open (and not timed out) the previous frame's
         state is returned again with no rows, and the damage is kept for later.
@@ -152,7 +155,7 @@ class Emulator(StringsMixin, GridScreen):
             lines = {y: rows[y].to_line() for y in sorted(self.dirty)}
         history = self.history
         new = history.total - self._history_sent
-        tail = tuple(entry_line(e) for e in history.tail(min(new, HISTORY_TAIL_LIMIT)))
+        tail = tuple(entry_line(e) for e in history.tail(min(new, tail_limit)))
         styles = self.styles.since(self._styles_sent)
         self._seq += 1
         frame = Frame(

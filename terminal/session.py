@@ -27,7 +27,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from terminal.frames import Frame
+from terminal.frames import HISTORY_TAIL_LIMIT, Frame
 from terminal.pty import DEFAULT_TERMINATE_GRACE, Pty, WriteQueueFullError, spawn
 
 __all__ = ["EmulatorLike", "Session"]
@@ -53,7 +53,7 @@ class EmulatorLike(Protocol):
 
     def resize(self, columns: int, lines: int) -> None: ...
 
-    def take_frame(self) -> Frame: ...
+    def take_frame(self, tail_limit: int = ...) -> Frame: ...
 
     @property
     def title(self) -> str: ...
@@ -211,8 +211,8 @@ class Session:
         if not self._pty.closed:
             self._pty.resize(cols, rows)
 
-    def take_frame(self) -> Frame:
-        return self._emulator.take_frame()
+    def take_frame(self, tail_limit: int = HISTORY_TAIL_LIMIT) -> Frame:
+        return self._emulator.take_frame(tail_limit)
 
     # -- what runs in it --------------------------------------------------------------
     def foreground_process_name(self) -> str | None:

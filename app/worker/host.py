@@ -305,7 +305,8 @@ class SessionHost(QObject):
     def _on_frame_due(self, hosted: Hosted) -> None:
         if hosted.ended:
             return
-        hosted.state.absorb(hosted.session.take_frame())
+        # No history tail: the state keeps none, and each client's frame reads its own.
+        hosted.state.absorb(hosted.session.take_frame(tail_limit=0))
         hosted.screen_dirty = True
         self._record_history(hosted)
         for key in list(hosted.cursors):

@@ -91,6 +91,13 @@ class ScreenState(ScreenReplica):
             seen = client.seen_version
             lines = {r: self.lines[r] for r, v in enumerate(self.row_versions) if v > seen}
         new_history = self.history_total - (0 if full else client.history_seen)
+        if new_history > tail_limit:
+            # More went by than a tail may carry: the client's history will have a gap
+            # whatever we send, and what lies before the gap is fetched on demand. So one
+            # screenful (what a first page up shows) rather than the whole bound: under a
+            # flood that is 60 frames a second, each of them decoded, encoded, sent and
+            # decoded again.
+            tail_limit = min(tail_limit, self.rows)
         count = max(0, min(new_history, tail_limit, self.history_size))
         tail = tuple(history(self.history_total - count, count)) if count else ()
         client.seq += 1
