@@ -822,8 +822,12 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     def verdict(ok: Any) -> str:
         return "-" if ok is None else ("PASS" if ok else "FAIL")
 
+    only = results.get("meta", {}).get("only")
+
     def broken(name: str) -> bool:
         got = results.get(name)
+        if got is None and only and name != only:
+            return True  # left out on purpose (--only), not broken
         if not isinstance(got, dict) or "error" in got:
             rows.append((name, f"error: {got.get('error') if got else 'not run'}", "", "FAIL"))
             return True
