@@ -2,4 +2,6 @@
 frame scheduling, the SQLite store), plus ``app.cli`` (remote control) and the state
 paths and entry point they share."""
 
-__version__ = "0.1.0"
+from terminal import __version__
+
+__all__ = ["__version__"]

@@ -21,12 +21,13 @@ environment.
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Protocol
+
+from terminal import __version__
 
 __all__ = [
     "TERM_PROGRAM_VERSION",
@@ -40,16 +41,7 @@ __all__ = [
 ]
 
 
-def _package_version() -> str:
-    # terminal/ may not import app/, so it reads the installed distribution's version;
-    # a source checkout that was never installed falls back to the version in pyproject.
-    try:
-        return importlib.metadata.version("emberterm")
-    except importlib.metadata.PackageNotFoundError:
-        return "0.1.0"
-
-
-TERM_PROGRAM_VERSION = _package_version()
+TERM_PROGRAM_VERSION = __version__
 
 # What a write may leave queued before ``write`` refuses more. Large enough for any paste a
 # person makes (the acceptance test pastes 10 MiB), small enough that a child that never
