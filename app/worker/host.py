@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from app import memtrim
 from app.session_driver import SessionDriver
 from app.worker.store import SessionRecord, Store
 from app.worker.sync import ClientCursor, ScreenState
@@ -130,10 +131,13 @@ class SessionHost(QObject):
         max_fps: float = 60,
         session_factory: Callable[..., Session] = Session,
         clock: Callable[[], float] = time.time,
+        trim: Callable[[], object] = memtrim.trim,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.store = store
+        self._trim = trim
+        self._output_since_trim = False
         self.history = history
         self.max_fps = max_fps
         self._session_factory = session_factory
@@ -352,12 +356,21 @@ class SessionHost(QObject):
             hosted.styles_stored = len(styles)
 
     def save_screens(self) -> None:
-        """Save each changed screen, so text that never scrolled off survives a crash."""
-        if self.store is None:
-            return
+        """Save each changed screen, so text that never scrolled off survives a crash.
+        Runs every second; after a second with no output following some, it also gives
+        the heap the burst freed back to the system (``app.memtrim``)."""
+        if any(h.screen_dirty for h in self.sessions.values()):
+            self._output_since_trim = True
+        elif self._output_since_trim:
+            self._output_since_trim = False
+            self._trim()
         for hosted in self.sessions.values():
-            if hosted.screen_dirty and not hosted.private:
+            if not hosted.screen_dirty:
+                continue
+            if self.store is not None and not hosted.private:
                 self._save_screen(hosted)
+            else:
+                hosted.screen_dirty = False
 
     def _save_screen(self, hosted: Hosted) -> None:
         assert self.store is not None

@@ -106,3 +106,28 @@ def test_history_fetch_reaches_past_the_emulator_into_the_store(qtbot, host, sto
     total = hosted.state.history_total
     last = [ln.text for _, ln in host.history_lines(hosted.id, total - 2, 2)]
     assert last == ["1995", "1996"]
+
+
+def test_the_heap_is_trimmed_once_output_goes_quiet_after_a_burst(qtbot, store) -> None:
+    trims: list[float] = []
+    host = SessionHost(store, history=500, trim=lambda: trims.append(1.0))
+    try:
+        hosted = host.create(["sh"], columns=40, rows=6)
+        window = Window(host)
+        host.attach(window, hosted.id, 40, 6)
+        qtbot.waitUntil(lambda: window.text(hosted.id).strip() != "")
+        qtbot.wait(300)
+        host.save_screens()  # the prompt was output: a burst began
+        host.save_screens()  # a second with nothing since: trim
+        assert trims == [1.0]
+        host.save_screens()  # still quiet: nothing new to give back
+        assert trims == [1.0]
+        host.write(window, hosted.id, b"echo burst-$((2*3))\n")
+        qtbot.waitUntil(lambda: "burst-6" in window.text(hosted.id))
+        qtbot.wait(300)  # and the prompt after it
+        host.save_screens()
+        assert trims == [1.0]  # output in the last second: not quiet yet
+        host.save_screens()
+        assert trims == [1.0, 1.0]
+    finally:
+        host.shutdown()
