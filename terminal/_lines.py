@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from itertools import groupby, islice
+from typing import TYPE_CHECKING, Any
 
 from terminal.frames import Line, Run
 
@@ -35,9 +36,19 @@ def styled_entry(text: str, code: str, wrapped: bool, mark: str) -> Entry:
 
 
 class Row:
-    """One screen row. ``line`` caches its ``Line`` until the row is written again."""
+    """One screen row. ``line`` caches its ``Line`` until the row is written again.
 
-    __slots__ = ("chars", "line", "mark", "styles", "wrapped")
+    A row made by ``from_text`` is *lazy*: it keeps the text it was made of (``_src``)
+    and its ``Line``, and builds its cell lists only when something reads ``chars`` or
+    ``styles`` (``__getattr__`` runs only for a slot never set, so a built row pays
+    nothing). A flood read in small pieces (a 4 KiB PTY read fills a 200x60 screen)
+    makes whole screens of rows that scroll away before anything draws over them; those
+    never build their lists: history takes their cached ``Line``.
+    """
+
+    __slots__ = ("_src", "chars", "line", "mark", "styles", "wrapped")
+
+    _src: tuple[str, int, int, int]  # (text, style, fill style, columns), lazy rows only
 
     def __init__(self, columns: int, sid: int = 0) -> None:
         self.chars: list[str] = [" "] * columns
@@ -46,17 +57,32 @@ class Row:
         self.mark = ""
         self.line: Line | None = None
 
+    if not TYPE_CHECKING:  # to mypy a Row has exactly its slots
+
+        def __getattr__(self, name: str) -> list[Any]:
+            if name not in ("chars", "styles"):
+                raise AttributeError(name)
+            text, sid, fill, columns = self._src  # only a lazy row lacks its lists
+            pad = columns - len(text)
+            self.chars = [*text, *(" " * pad)]
+            self.styles = [sid] * columns if sid == fill else [sid] * len(text) + [fill] * pad
+            return self.chars if name == "chars" else self.styles
+
     @classmethod
     def from_text(cls, text: str, sid: int, columns: int, wrapped: bool, fill: int = 0) -> Row:
-        """A row holding ASCII ``text`` (at most ``columns`` long) from column 0, the rest
-        blank in style ``fill``."""
+        """A (lazy) row holding ASCII ``text`` (at most ``columns`` long) from column 0, the
+        rest blank in style ``fill``."""
         row = cls.__new__(cls)
-        pad = columns - len(text)
-        row.chars = [*text, *(" " * pad)]
-        row.styles = [sid] * len(text) + [fill] * pad
+        row._src = (text, sid, fill, columns)
         row.wrapped = wrapped
         row.mark = ""
-        row.line = None
+        if sid != fill:
+            row.line = None
+        elif sid:
+            row.line = Line(((text + " " * (columns - len(text)), sid),), wrapped)
+        else:
+            stripped = text.rstrip(" ")
+            row.line = Line(((stripped, 0),) if stripped else (), wrapped)
         return row
 
     def copy(self) -> Row:

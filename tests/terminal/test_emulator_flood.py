@@ -74,3 +74,30 @@ def test_flood_with_background_colour_fills_scrolled_in_rows() -> None:
     whole, bytewise = whole_and_bytewise(text.encode(), 5, 3, 100)
     assert state(whole) == state(bytewise)
     assert whole.styles[whole.rows[-1].styles[-1]].bg == 4
+
+
+def test_rows_a_flood_leaves_build_their_cells_only_when_something_writes_or_reads() -> None:
+    """A flood's rows keep their text and Line until a write or a read needs the cells;
+    what they then hold is what replaying byte by byte gives, in every style case."""
+    text = (
+        "".join(f"plain {i}\r\n" for i in range(8))  # default style, blank fill
+        + "\x1b[44m" + "".join(f"blue {i}\r\n" for i in range(8))  # style == fill != 0
+        + "\x1b[1m" + "".join(f"bold {i}\r\n" for i in range(8))  # style != fill
+        + "\x1b[0m" + "x" * 23 + "\r\n" + "tail\r\n" + "end"  # wrapped rows
+    )
+    whole, bytewise = whole_and_bytewise(text.encode(), 10, 6, 100)
+
+    def built(row: object) -> bool:
+        try:
+            object.__getattribute__(row, "chars")  # not Row.__getattr__, which builds
+        except AttributeError:
+            return False
+        return True
+
+    assert whole.history_total == 23
+    assert not any(built(row) for row in whole.rows)
+    assert state(whole) == state(bytewise)  # reads every cell: builds them
+    assert all(built(row) for row in whole.rows)
+    for e in (whole, bytewise):
+        e.feed(b"\x1b[2;3HZZ\x1b[4;1H\x1b[2K\x1b[6;9Hq")  # writes over rows of the flood
+    assert state(whole) == state(bytewise)
