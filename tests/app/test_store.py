@@ -541,3 +541,22 @@ def test_the_layout_lost_with_a_worker_can_be_reopened_once(tmp_path: Path) -> N
     assert [r.id for r in second.previous_layout(take=True)] == ["s0", "s1"]
     assert second.previous_layout() == []
     second.close()
+
+
+def test_the_heap_is_trimmed_once_when_the_index_catches_up(tmp_path: Path) -> None:
+    trims: list[int] = []
+    s = Store(tmp_path / "store.sqlite3", idle_seconds=0.02, index_chunk_rows=1,
+              trim=lambda: trims.append(1)).start()
+    try:
+        sid = new_session(s)
+        for k in range(3):  # three chunks: three index steps, then caught up
+            s.append_lines(sid, k, [line(f"indexed {k}")], {})
+            s.flush()
+        deadline = time.monotonic() + 10
+        while not trims and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.2)  # more idle rounds: nothing new was indexed, no more trims
+        assert trims == [1]
+        assert s.stats()["unindexed_chunks"] == 0
+    finally:
+        s.close()
