@@ -16,7 +16,7 @@ import ctypes
 import sys
 from collections.abc import Callable
 
-__all__ = ["available", "trim"]
+__all__ = ["AfterBurst", "available", "trim"]
 
 
 def _load() -> Callable[[int], int] | None:
@@ -41,3 +41,32 @@ def available() -> bool:
 def trim() -> bool:
     """Return free heap pages to the system; True if any were returned."""
     return bool(_TRIM(0)) if _TRIM is not None else False
+
+
+class AfterBurst:
+    """Trim once a burst of activity is followed by a quiet tick.
+
+    The owner calls ``note()`` on activity (output, frames) and ``tick()`` from a timer
+    (once a second): the first tick after activity arms it, the next tick without any
+    trims. So a steady stream never trims, and a burst trims once, a tick or two after
+    it ends."""
+
+    def __init__(self, trim: Callable[[], object] = trim) -> None:
+        self._trim = trim
+        self._busy = False
+        self._armed = False
+
+    def note(self) -> None:
+        self._busy = True
+
+    def tick(self) -> bool:
+        """Returns True when it trimmed."""
+        if self._busy:
+            self._busy = False
+            self._armed = True
+            return False
+        if self._armed:
+            self._armed = False
+            self._trim()
+            return True
+        return False

@@ -21,6 +21,7 @@ from typing import Any
 
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
 
+from app import memtrim
 from app.gui.backend import SessionHandle
 from app.gui.supervisor import WorkerSupervisor
 from ipc import logs
@@ -191,7 +192,10 @@ class RemoteSessionHandle(SessionHandle):
 class RemoteBackend(QObject):
     """Every tab's sessions in the worker, over the supervisor's client."""
 
-    def __init__(self, supervisor: WorkerSupervisor, parent: QObject | None = None) -> None:
+    def __init__(
+        self, supervisor: WorkerSupervisor, parent: QObject | None = None, *,
+        trim: Callable[[], object] = memtrim.trim,
+    ) -> None:
         super().__init__(parent)
         self.supervisor = supervisor
         self.handles: dict[str, RemoteSessionHandle] = {}
@@ -204,6 +208,14 @@ class RemoteBackend(QObject):
         self._poll.setObjectName("session_list_poll")
         self._poll.setInterval(1000)
         self._poll.timeout.connect(self.refresh)
+        # Frames of a flood leave the heap full of freed holes; give them back once the
+        # frames stop (app.memtrim), not while they come.
+        self._trimmer = memtrim.AfterBurst(trim)
+        self._trim_tick = QTimer(self)
+        self._trim_tick.setObjectName("heap_trim")
+        self._trim_tick.setInterval(1000)
+        self._trim_tick.timeout.connect(self._trimmer.tick)
+        self._trim_tick.start()
         self._wire()
 
     @property
@@ -345,6 +357,7 @@ class RemoteBackend(QObject):
             return
         handle = self.handles.get(str(payload.get("session")))
         if msg_type == MsgType.FRAME and handle is not None:
+            self._trimmer.note()
             try:
                 frame = Frame.from_wire(payload["frame"])
             except (KeyError, ValueError):

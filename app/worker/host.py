@@ -136,8 +136,7 @@ class SessionHost(QObject):
     ) -> None:
         super().__init__(parent)
         self.store = store
-        self._trim = trim
-        self._output_since_trim = False
+        self._trimmer = memtrim.AfterBurst(trim)
         self.history = history
         self.max_fps = max_fps
         self._session_factory = session_factory
@@ -360,10 +359,8 @@ class SessionHost(QObject):
         Runs every second; after a second with no output following some, it also gives
         the heap the burst freed back to the system (``app.memtrim``)."""
         if any(h.screen_dirty for h in self.sessions.values()):
-            self._output_since_trim = True
-        elif self._output_since_trim:
-            self._output_since_trim = False
-            self._trim()
+            self._trimmer.note()
+        self._trimmer.tick()
         for hosted in self.sessions.values():
             if not hosted.screen_dirty:
                 continue

@@ -33,3 +33,17 @@ def test_trim_returns_the_holes_a_burst_left_in_the_heap() -> None:
     assert memtrim.trim()
     assert held - _private_dirty_kb() > 32_000  # of the 64 MB freed, most went back
     assert len(survivors) == 1_000
+
+
+def test_after_burst_trims_once_per_burst_and_never_during_one() -> None:
+    trims: list[int] = []
+    after = memtrim.AfterBurst(lambda: trims.append(1))
+    assert not after.tick()  # nothing happened: nothing to give back
+    for _ in range(5):  # a steady stream: every tick saw activity
+        after.note()
+        assert not after.tick()
+    assert after.tick() and trims == [1]  # the first quiet tick
+    assert not after.tick() and trims == [1]
+    after.note()
+    assert not after.tick()
+    assert after.tick() and trims == [1, 1]

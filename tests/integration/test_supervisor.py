@@ -138,3 +138,34 @@ def test_bell_and_clipboard_requests_reach_the_window(qtbot, link) -> None:
     handle.write(b"printf '\\a\\033]52;c;Y29waWVkLTQy\\a'\n")
     qtbot.waitUntil(lambda: bool(bells) and bool(copies), timeout=10_000)
     assert copies == [("c", "copied-42")]
+
+
+def test_the_gui_gives_the_heap_back_once_frames_stop(qtbot, emberterm_home: Path) -> None:
+    paths = state_paths().ensure()
+    spawned: list[int] = []
+
+    def spawn(p):  # type: ignore[no-untyped-def]
+        proc = spawn_worker(p)
+        spawned.append(proc.pid)
+        return proc
+
+    trims: list[int] = []
+    supervisor = WorkerSupervisor(paths, spawn=spawn)
+    backend = RemoteBackend(supervisor, trim=lambda: trims.append(1))
+    supervisor.start()
+    try:
+        qtbot.waitUntil(lambda: supervisor.state == "connected", timeout=15_000)
+        tab = Tab(backend.create(["sh"], cwd=None, columns=40, rows=6))
+        tab.handle.write(b"i=0; while [ $i -lt 300 ]; do echo line-$i; i=$((i+1)); done\n")
+        qtbot.waitUntil(lambda: "line-299" in tab.text(), timeout=10_000)
+        assert trims == []  # frames were coming a moment ago
+        qtbot.waitUntil(lambda: trims == [1], timeout=5_000)  # a quiet second later
+        qtbot.wait(1500)
+        assert trims == [1]  # once per burst, not on every tick
+    finally:
+        supervisor.stop()
+        for pid in spawned:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
