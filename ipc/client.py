@@ -20,7 +20,8 @@ signal. Reconnecting is the supervisor's job: the client says ``connected``,
 
 Async use (qasync): ``await client.call(...)`` -- futures of the running loop, which
 under qasync is the Qt loop. Callback use: ``client.call_cb(type, payload, callback,
-fallback=...)``, no asyncio needed.
+fallback=...)``, no asyncio needed: asyncio (which loads ssl, ~7 MB and ~20 ms) is
+imported by the async methods only, so a process that uses callbacks never pays for it.
 
 What it does not do: no retries, no reconnects, no caching of fallbacks (callers say what
 their fallback is: a cached session list, an empty search).
@@ -28,14 +29,13 @@ their fallback is: a cached session list, an empty search).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -63,6 +63,9 @@ from ipc.messages import (
 from ipc.transport import Channel, Connection, disconnect_all, emit
 
 __all__ = ["Client", "ClientState"]
+
+if TYPE_CHECKING:
+    import asyncio
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +175,8 @@ class Client(QObject):
         self.open()
         if self.is_ready:
             return True
+        import asyncio  # only the async API needs it (~7 MB with ssl): see the module doc
+
         loop = asyncio.get_running_loop()
         ready: asyncio.Future[bool] = loop.create_future()
 
@@ -320,6 +325,8 @@ class Client(QObject):
         correlation_id: str | None = None,
     ) -> Any:
         """The reply payload; raises the classified ``IpcError`` on failure."""
+        import asyncio
+
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
 
