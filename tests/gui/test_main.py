@@ -170,3 +170,52 @@ def test_main_in_process_runs_until_the_last_window_closes(
     log = (emberterm_home / "logs" / "gui.log").read_text()
     assert "'font.size' must be a number" in log
     assert "exited with 3" in log
+
+
+def test_a_signal_is_handled_from_the_event_loop_and_the_old_handlers_come_back(
+    qapp: Any,
+) -> None:
+    import threading
+
+    from PySide6.QtCore import QTimer
+
+    from app.gui.main import run_event_loop
+
+    before = signal.getsignal(signal.SIGHUP)
+    got: list[str] = []
+
+    def on_signal() -> None:
+        got.append("signal")
+        qapp.exit(0)
+
+    # From another thread, so the signal arrives while Qt sleeps in poll(), as a real one.
+    sender = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGHUP))
+    give_up = QTimer()
+    give_up.setSingleShot(True)
+    give_up.timeout.connect(lambda: qapp.exit(1))
+    give_up.start(10_000)
+    sender.start()
+    try:
+        assert run_event_loop(qapp, on_signal=on_signal) == 0
+    finally:
+        give_up.stop()
+        sender.cancel()
+    assert got == ["signal"]
+    assert signal.getsignal(signal.SIGHUP) is before
+
+
+def test_the_event_loop_does_not_load_asyncio() -> None:
+    # ~20 ms before the first paint and ~7 MB with ssl, for nothing the GUI uses.
+    code = (
+        "import sys\n"
+        "from PySide6.QtCore import QTimer\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from app.gui.main import run_event_loop\n"
+        "app = QApplication([])\n"
+        "QTimer.singleShot(0, app.quit)\n"
+        "print(run_event_loop(app), 'asyncio' in sys.modules)\n"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=60, check=True)
+    assert out.stdout.split() == ["0", "False"]
