@@ -126,7 +126,8 @@ def _encode_lines(items: Sequence[Item]) -> tuple[str, bytes]:
     texts: list[str] = []
     styled: dict[int, list[Any]] = {}
     for i, item in enumerate(items):
-        assert isinstance(item, Line)
+        if isinstance(item, str):  # (an entry among Lines: never from the worker)
+            item = entry_line(item)
         runs = item.runs
         if item.wrapped or item.mark or any(sid for _, sid in runs):
             styled[i] = [item.wrapped, item.mark, [[len(t), sid] for t, sid in runs]]
@@ -777,6 +778,8 @@ def _coalesce(ops: list[_Op]) -> list[_Op]:
             held is not None
             and held.args[1] + len(held.args[2]) == first
             and len(held.args[2]) + len(lines) <= MAX_CHUNK_LINES
+            # a chunk is all compact entries or all Lines (_encode_lines joins entries)
+            and isinstance(held.args[2][0], str) == isinstance(lines[0], str)
         ):
             held.args[2].extend(lines)
             held.args[3].update(styles)

@@ -560,3 +560,15 @@ def test_the_heap_is_trimmed_once_when_the_index_catches_up(tmp_path: Path) -> N
         assert s.stats()["unindexed_chunks"] == 0
     finally:
         s.close()
+
+
+def test_lines_and_compact_entries_appended_in_turn_are_kept_apart(store: Store) -> None:
+    from terminal._lines import line_entry
+
+    sid = new_session(store)
+    lines = [line("one"), Line((("two", 3),), wrapped=True), line("three"), line("four")]
+    store.append_lines(sid, 0, lines[:2], {})
+    store.append_lines(sid, 2, [line_entry(ln) for ln in lines[2:]], {})
+    store.append_lines(sid, 4, [line("five")], {})
+    store.flush()
+    assert [ln for _, ln in store.fetch_lines(sid, 0, 5)] == [*lines, line("five")]
