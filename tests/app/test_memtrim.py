@@ -22,16 +22,19 @@ def test_trim_returns_the_holes_a_burst_left_in_the_heap() -> None:
     assert memtrim.available()
     # 64 MB in blocks glibc serves from its heap (below its 128 KiB mmap threshold), each
     # followed by a small survivor, so the freed blocks are holes in the middle of the heap
-    # that glibc keeps unless told to give them back.
+    # that glibc keeps unless told to give them back. (How much free() alone gives back
+    # depends on the heap's past -- in a fresh process nothing, after the GUI tests most
+    # of it -- so the test asks where memory ends up, not how it got there.)
     blocks, survivors = [], []
     memtrim.trim()  # settle what an earlier test left behind
+    before = _private_dirty_kb()
     for i in range(1_000):
         blocks.append(bytearray(64_000))
         survivors.append(bytearray(600 + i % 7))
+    assert _private_dirty_kb() - before > 48_000  # the burst really took the memory
     blocks.clear()
-    held = _private_dirty_kb()
-    assert memtrim.trim()
-    assert held - _private_dirty_kb() > 32_000  # of the 64 MB freed, most went back
+    memtrim.trim()
+    assert _private_dirty_kb() - before < 8_000  # back, but for the 0.6 MB of survivors
     assert len(survivors) == 1_000
 
 
