@@ -381,7 +381,7 @@ def _flood_plain(screen: GridScreen, rest: list[str], cols: int) -> None:
 
 
 def _row(runs: Runs, wrapped: bool, fill: int, cols: int) -> Row:
-    if len(runs) == 1 and isinstance(runs[0][0], str):
+    if len(runs) == 1 and runs[0][1] != PAD:
         return Row.from_text(runs[0][0], runs[0][1], cols, wrapped, fill)
     row = Row.__new__(Row)
     chars: list[str] = []

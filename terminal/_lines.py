@@ -48,7 +48,7 @@ class Row:
 
     __slots__ = ("_src", "chars", "line", "mark", "styles", "wrapped")
 
-    _src: tuple[str, int, int, int]  # (text, style, fill style, columns), lazy rows only
+    _src: tuple[str | list[str], int, int, int]  # (text or cells, style, fill, columns)
 
     def __init__(self, columns: int, sid: int = 0) -> None:
         self.chars: list[str] = [" "] * columns
@@ -69,19 +69,23 @@ class Row:
             return self.chars if name == "chars" else self.styles
 
     @classmethod
-    def from_text(cls, text: str, sid: int, columns: int, wrapped: bool, fill: int = 0) -> Row:
-        """A (lazy) row holding ASCII ``text`` (at most ``columns`` long) from column 0, the
-        rest blank in style ``fill``."""
+    def from_text(
+        cls, text: str | list[str], sid: int, columns: int, wrapped: bool, fill: int = 0
+    ) -> Row:
+        """A (lazy) row holding ``text`` from column 0 -- ASCII, or cells (``""`` after a
+        wide character) -- at most ``columns`` cells, the rest blank in style ``fill``."""
         row = cls.__new__(cls)
         row._src = (text, sid, fill, columns)
         row.wrapped = wrapped
         row.mark = ""
         if sid != fill:
             row.line = None
-        elif sid:
-            row.line = Line(((text + " " * (columns - len(text)), sid),), wrapped)
+            return row
+        joined = text if text.__class__ is str else "".join(text)
+        if sid:
+            row.line = Line(((joined + " " * (columns - len(text)), sid),), wrapped)
         else:
-            stripped = text.rstrip(" ")
+            stripped = joined.rstrip(" ")
             row.line = Line(((stripped, 0),) if stripped else (), wrapped)
         return row
 

@@ -101,3 +101,19 @@ def test_rows_a_flood_leaves_build_their_cells_only_when_something_writes_or_rea
     for e in (whole, bytewise):
         e.feed(b"\x1b[2;3HZZ\x1b[4;1H\x1b[2K\x1b[6;9Hq")  # writes over rows of the flood
     assert state(whole) == state(bytewise)
+
+
+def test_rows_of_wide_and_combining_text_a_flood_leaves_are_lazy_too() -> None:
+    text = "".join(f"日本{i}e\u0301 語\r\n" for i in range(12)) + "\x1b[44m" + "広い\r\n" * 3
+    whole, bytewise = whole_and_bytewise(text.encode(), 9, 5, 100)
+    unbuilt = 0
+    for row in whole.rows:
+        try:
+            object.__getattribute__(row, "chars")
+        except AttributeError:
+            unbuilt += 1
+    assert unbuilt >= 4
+    assert state(whole) == state(bytewise)
+    for e in (whole, bytewise):
+        e.feed("\x1b[1;2H\u0301x\x1b[3;1H\x1b[1P".encode())  # marks, a write, a delete
+    assert state(whole) == state(bytewise)
