@@ -37,7 +37,9 @@ _SGR_SPLIT = re.compile(r"\x1b\[([0-9;:]*)m")
 # default style, over an existing row it keeps the style the cell had (as ``draw`` does).
 PAD = -1
 
-Seq = str | list[str]  # ASCII text, or cells ("" is the right half of a wide character)
+# ASCII text; cells ("" is the right half of a wide character); or a 1-tuple holding
+# non-ASCII text whose cells are made only if the row is drawn (``_unmade``).
+Seq = str | list[str] | tuple[str]
 Runs = list[tuple[Seq, int]]
 Piece = tuple[Runs, bool, int]  # one screen row: runs, wrapped, style of its blank cells
 
@@ -265,6 +267,7 @@ def _layout(runs: Runs, cols: int, fill: int, erase_of: Callable[[int], int]) ->
     cur: Runs = []
     room = cols
     for seq, sid in runs:
+        assert not isinstance(seq, tuple)  # only whole rows put their cells off
         while seq:
             if room == 0:
                 pieces.append((cur, True, fill))
@@ -299,7 +302,11 @@ def _flood(screen: GridScreen, rest: list[str]) -> None:
     erase_of = screen.erase_sid
     sid = screen.sid
     fill = erase_of(sid)
-    for line in rest:
+    # Lines before the last screenful can only end in history (each is a row at least):
+    # they may put their cells off. The rest are drawn; making their cells at once is
+    # cheaper than measuring them first.
+    unseen = len(rest) - screen.lines
+    for i, line in enumerate(rest):
         if "\x1b" not in line:
             # No SGR: one run in the current style (the common case, kept lean).
             if line.isascii():
@@ -308,6 +315,9 @@ def _flood(screen: GridScreen, rest: list[str]) -> None:
                     continue
                 runs: Runs = [(line, sid)]
             else:
+                if i < unseen and not fill and 0 <= _unmade_width(line) <= cols:
+                    append(([((line,), sid)], False, fill))  # cells made if ever drawn
+                    continue
                 cells = to_cells(line, False, False)[0]
                 if len(cells) <= cols:
                     append(([(cells, sid)] if cells else [("", 0)], False, fill))
@@ -380,13 +390,39 @@ def _flood_plain(screen: GridScreen, rest: list[str], cols: int) -> None:
     )
 
 
+def _made(runs: Runs) -> list[tuple[str | list[str], int]]:
+    """``runs`` with text whose cells were put off (a 1-tuple) made into cells."""
+    return [
+        (to_cells(seq[0], False, False)[0], sid) if isinstance(seq, tuple) else (seq, sid)
+        for seq, sid in runs
+    ]
+
+
+def _unmade_width(text: str) -> int:
+    """The cells non-ASCII ``text`` takes as a row of its own, when its cells joined are
+    the text itself (no mark at the start, none past what a cell holds, no ZWJ, nothing
+    astral), found in C: characters, less marks, plus wide ones. Else -1: make the cells.
+    Hot path: the alternative is ``_to_cells_slow``, a Python step per character."""
+    if _PATTERNS is None or ZWJ in text or _ASTRAL.search(text) is not None:
+        return -1
+    zero, zero_runs, wide, _ = _PATTERNS
+    marks = zero_runs.findall(text)
+    narrow = len(text)
+    if marks:
+        if zero.match(text) is not None or max(map(len, marks)) >= COMBINING_LIMIT:
+            return -1
+        narrow -= sum(map(len, marks))
+    return narrow + len(wide.findall(text))
+
+
 def _row(runs: Runs, wrapped: bool, fill: int, cols: int) -> Row:
-    if len(runs) == 1 and runs[0][1] != PAD:
-        return Row.from_text(runs[0][0], runs[0][1], cols, wrapped, fill)
+    made = _made(runs)
+    if len(made) == 1 and made[0][1] != PAD:
+        return Row.from_text(made[0][0], made[0][1], cols, wrapped, fill)
     row = Row.__new__(Row)
     chars: list[str] = []
     styles: list[int] = []
-    for seq, sid in runs:
+    for seq, sid in made:
         chars.extend(seq)
         styles.extend([fill if sid == PAD else sid] * len(seq))
     pad = cols - len(chars)
@@ -400,7 +436,10 @@ def _entry(runs: Runs, wrapped: bool, fill: int, cols: int) -> Entry:
     """The same compact entry ``row_entry`` makes of the row ``_row`` would build.
     Hot path: once per row that scrolls away unseen."""
     if not fill:
-        texts = [seq if seq.__class__ is str else "".join(seq) for seq, _ in runs]
+        texts = [
+            seq if seq.__class__ is str else seq[0] if seq.__class__ is tuple else "".join(seq)
+            for seq, _ in runs
+        ]
         sids = [sid for _, sid in runs]
         if PAD not in sids and "" not in texts:
             # Runs from _line_runs never repeat a style next to each other.
@@ -455,7 +494,7 @@ def _overlay(screen: GridScreen, y: int, runs: Runs, wrapped: bool) -> None:
     row = screen.rows[y]
     chars, styles = row.chars, row.styles
     x = 0
-    for seq, sid in runs:
+    for seq, sid in _made(runs):
         k = len(seq)
         chars[x : x + k] = seq
         if sid != PAD:

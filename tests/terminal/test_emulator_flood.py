@@ -117,3 +117,14 @@ def test_rows_of_wide_and_combining_text_a_flood_leaves_are_lazy_too() -> None:
     for e in (whole, bytewise):
         e.feed("\x1b[1;2H\u0301x\x1b[3;1H\x1b[1P".encode())  # marks, a write, a delete
     assert state(whole) == state(bytewise)
+
+
+def test_lines_that_scroll_away_unseen_put_their_cells_off_and_lose_nothing() -> None:
+    # Marks, wide characters, a mark run at the cell limit, a leading mark, ZWJ and an
+    # astral character: some rows put their cells off, some cannot; from the top of an
+    # empty screen the first rows are drawn over and then scroll away.
+    words = ["e\u0301", "日本", "x" + "\u0301" * 31, "\u0301lead", "a\u200db", "𝕏", "plain"]
+    text = "".join(f"{words[i % 7]} {i} {words[(i * 3) % 7]}\r\n" for i in range(40))
+    for columns, lines in ((12, 5), (6, 3), (40, 10)):
+        whole, bytewise = whole_and_bytewise(text.encode(), columns, lines, 100)
+        assert state(whole) == state(bytewise)
