@@ -572,3 +572,29 @@ def test_lines_and_compact_entries_appended_in_turn_are_kept_apart(store: Store)
     store.append_lines(sid, 4, [line("five")], {})
     store.flush()
     assert [ln for _, ln in store.fetch_lines(sid, 0, 5)] == [*lines, line("five")]
+
+
+def test_a_flood_is_checkpointed_when_the_writer_is_idle_not_while_it_floods(
+    tmp_path: Path,
+) -> None:
+    s = Store(tmp_path / "store.sqlite3", idle_seconds=0.05).start()
+    try:
+        sid = new_session(s)
+        s.idle_seconds = 3600.0  # hold the idle work back while the flood is written
+        s._submit("flush", wait=10)  # (the writer's wait now uses the long idle time)
+        block = [line(f"flood line {i} " + "x" * 60) for i in range(20_000)]  # ~1.6 MB
+        for k in range(4):  # ~6.4 MB: SQLite's default would have checkpointed at 4 MB
+            s.append_lines(sid, k * 20_000, block, {})
+        s.flush()
+        db, wal = s.path, Path(str(s.path) + "-wal")
+        assert wal.stat().st_size > 5_000_000 and db.stat().st_size < 1_000_000
+        s.idle_seconds = 0.05
+        s.append_lines(sid, 80_000, [line("last")], {})  # wakes the writer
+        deadline = time.monotonic() + 20
+        while db.stat().st_size < 5_000_000 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert db.stat().st_size >= 5_000_000  # copied in once the writer went idle
+        found = [h.number for h in s.search("flood line 19999")]
+        assert found == [79_999, 59_999, 39_999, 19_999]
+    finally:
+        s.close()
