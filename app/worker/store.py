@@ -135,11 +135,18 @@ def _encode_lines(items: Sequence[Item]) -> tuple[str, bytes]:
     return "\n".join(texts), msgpack.packb(styled, use_bin_type=True)
 
 
-def _split_raw(text: str) -> list[str]:
-    """The compact entries a ``_RAW`` chunk's text joins."""
+_YIELD_LINES = 256  # lines the indexer cleans between two chances for the parser to run
+
+
+def _split_raw(text: str, pause: Callable[[], None] | None = None) -> list[str]:
+    """The compact entries a ``_RAW`` chunk's text joins. ``pause`` is called every
+    ``_YIELD_LINES`` lines (the indexer passes ``time.sleep(0)``: this is Python work on
+    the writer thread, and the parser on the main thread must not wait for the GIL)."""
     entries: list[str] = []
     pos, size = 0, len(text)
     while pos <= size:
+        if pause is not None and not len(entries) % _YIELD_LINES:
+            pause()
         # A header (STYLED, flags, code length, code) may hold any character, newlines too.
         head = pos + 3 + ord(text[pos + 2]) if text.startswith(STYLED, pos) else pos
         stop = text.find("\n", head)
@@ -150,13 +157,18 @@ def _split_raw(text: str) -> list[str]:
     return entries
 
 
-def _compact(text: str, runs: bytes) -> tuple[str, bytes]:
-    """A ``_RAW`` chunk in the ``_COMPACT`` form (clean text for the index)."""
+def _compact(
+    text: str, runs: bytes, pause: Callable[[], None] | None = None
+) -> tuple[str, bytes]:
+    """A ``_RAW`` chunk in the ``_COMPACT`` form (clean text for the index); ``pause`` as
+    for ``_split_raw``."""
     if runs[:1] != _RAW:
         return text, runs
-    entries = _split_raw(text)
+    entries = _split_raw(text, pause)
     heads: list[str] = []
     for i, entry in enumerate(entries):
+        if pause is not None and not i % _YIELD_LINES:
+            pause()
         if entry.startswith(STYLED):
             end = 3 + ord(entry[2])
             heads.append(chr(i) + entry[:end])
@@ -570,7 +582,7 @@ class Store:
         ).fetchall()
         conn.executemany(
             "UPDATE chunks SET text = ?, runs = ? WHERE id = ?",
-            [(*_compact(text, runs), chunk) for chunk, text, runs in raw],
+            [(*_compact(text, runs, _let_others_run), chunk) for chunk, text, runs in raw],
         )
         conn.execute(
             "INSERT INTO chunks_fts(rowid, text)"
@@ -754,6 +766,10 @@ class Store:
             ).fetchone()
         return {"chunks": chunks, "lines": lines, "bytes": size, "unindexed_chunks": unindexed,
                 "queued": self._queue.qsize(), "dropped_lines": self.dropped_lines}
+
+
+def _let_others_run() -> None:
+    time.sleep(0)  # releases the GIL: a thread waiting for it takes it now, not in 5 ms
 
 
 MAX_CHUNK_LINES = 4096
