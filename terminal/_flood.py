@@ -38,7 +38,7 @@ _SGR_SPLIT = re.compile(r"\x1b\[([0-9;:]*)m")
 PAD = -1
 
 # ASCII text; cells ("" is the right half of a wide character); or a 1-tuple holding
-# non-ASCII text whose cells are made only if the row is drawn (``_unmade``).
+# non-ASCII text whose cells are made only if the row is drawn (``_unmade_width``, ``_made``).
 Seq = str | list[str] | tuple[str]
 Runs = list[tuple[Seq, int]]
 Piece = tuple[Runs, bool, int]  # one screen row: runs, wrapped, style of its blank cells
