@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -173,19 +172,3 @@ def test_bold_is_bright_and_dim_mixes_towards_the_background(palette: Palette) -
     assert painter.look(Style(fg=1, attrs=Attr.BOLD)).fg == palette.indexed(9)
     dim = painter.look(Style(fg=rgb(200, 200, 200), attrs=Attr.DIM)).fg
     assert dim != QColor(200, 200, 200)
-
-
-def test_paint_speed(palette: Palette) -> None:
-    """Not a gate: prints rows per second so a change to the hot path has a number."""
-    painter = make_painter(palette)
-    styles = {i: Style(fg=i % 16, bg=(i * 7) % 256) for i in range(20)}
-    line = Line(tuple((f"word{i:02d} ", i % 20) for i in range(16)))
-    image = QImage(1200, 40, QImage.Format.Format_RGB32)
-    p = QPainter(image)
-    start = time.perf_counter()
-    for _ in range(500):
-        painter.paint_row(p, 0, 0, line, styles)
-    elapsed = time.perf_counter() - start
-    p.end()
-    print(f"paint_row: {500 / elapsed:.0f} rows/s (16 runs, 128 cells)")
-    assert elapsed < 30
