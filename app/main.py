@@ -14,6 +14,9 @@ from collections.abc import Sequence
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["worker"]:
+        from app.qtload import load_qt
+
+        load_qt()  # before app.worker.main imports PySide6: see app/qtload.py
         from app.worker.main import main as worker_main
 
         return worker_main(args[1:])

@@ -162,6 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for warning in loaded.warnings:
         log.warning("%s", warning)
 
+    from app.qtload import load_qt
+
+    load_qt()  # before the first PySide6 import: see app/qtload.py
     from PySide6.QtWidgets import QApplication
 
     from app.gui.app_state import AppState
