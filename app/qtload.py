@@ -11,7 +11,7 @@ PSS and 20-60 ms less start-up per process with the scan answered from the file'
 ``load_qt()`` imports shiboken6 and replaces that check with the same question (is the
 text ``PySide6`` in the module's source?) asked of the file's bytes, with nothing kept.
 Where PySide6's internals are not what this expects (another version), it changes
-nothing and says so.
+nothing and says so. Decision 0014 weighs the other ways.
 """
 
 from __future__ import annotations
