@@ -8,14 +8,22 @@ table lookup.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
-from wcwidth import wcwidth as _wcwidth
+# wcwidth is imported at the first character that needs it (~20 ms of imports): a GUI
+# whose first screen is ASCII paints it without waiting for the tables.
+_wcwidth: Callable[[str], int] | None = None
 
 
 @lru_cache(maxsize=65536)
 def char_width(ch: str) -> int:
     """Cells taken by one character: 0, 1 or 2 (control characters count as 0)."""
+    global _wcwidth
+    if _wcwidth is None:
+        from wcwidth import wcwidth
+
+        _wcwidth = wcwidth
     w = _wcwidth(ch)
     return 0 if w < 0 else w
 
