@@ -881,6 +881,17 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
 
     only = results.get("meta", {}).get("only")
 
+    def latency_row(lat: dict[str, Any], when: str, target: str) -> None:
+        rows.append(
+            (
+                f"key -> painted echo, {when} ({lat['measured']} keys)",
+                f"p50 {lat['p50_ms']:.2f} ms, p99 {lat['p99_ms']:.2f} ms, "
+                f"max {lat['max_ms']:.2f} ms (frame applied p50 {lat['frame_p50_ms']:.2f})",
+                target,
+                verdict(lat.get("pass")),
+            )
+        )
+
     def broken(name: str) -> bool:
         got = results.get(name)
         if got is None and only and name != only:
@@ -927,27 +938,15 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             )
         )
     if not broken("latency_idle"):
-        lat = results["latency_idle"]
-        rows.append(
-            (
-                f"key -> painted echo, idle ({lat['measured']} keys)",
-                f"p50 {lat['p50_ms']:.2f} ms, p99 {lat['p99_ms']:.2f} ms, "
-                f"max {lat['max_ms']:.2f} ms (frame applied p50 {lat['frame_p50_ms']:.2f})",
-                f"p50 <= {TARGETS['latency_idle_p50_ms']:g} ms, p99 <= "
-                f"{TARGETS['latency_idle_p99_ms']:g} ms",
-                verdict(lat.get("pass")),
-            )
+        latency_row(
+            results["latency_idle"], "idle",
+            f"p50 <= {TARGETS['latency_idle_p50_ms']:g} ms, p99 <= "
+            f"{TARGETS['latency_idle_p99_ms']:g} ms",
         )
     if not broken("latency_flood"):
-        lat = results["latency_flood"]
-        rows.append(
-            (
-                f"key -> painted echo, other tab floods ({lat['measured']} keys)",
-                f"p50 {lat['p50_ms']:.2f} ms, p99 {lat['p99_ms']:.2f} ms, "
-                f"max {lat['max_ms']:.2f} ms (frame applied p50 {lat['frame_p50_ms']:.2f})",
-                f"p99 <= {TARGETS['latency_flood_p99_ms']:g} ms",
-                verdict(lat.get("pass")),
-            )
+        latency_row(
+            results["latency_flood"], "other tab floods",
+            f"p99 <= {TARGETS['latency_flood_p99_ms']:g} ms",
         )
     if not broken("stall"):
         st = results["stall"]
