@@ -30,27 +30,40 @@ class Tab:
 
 
 @pytest.fixture
-def link(qtbot, emberterm_home: Path):
+def make_link(qtbot, emberterm_home: Path):
+    """``make_link(**backend_options)``: a connected supervisor and backend on a real
+    worker; the workers it spawned are stopped afterwards."""
     paths = state_paths().ensure()
     spawned: list[int] = []
+    supervisors: list[WorkerSupervisor] = []
 
     def spawn(p):  # the real spawner, recording pids so the test can clean up
         proc = spawn_worker(p)
         spawned.append(proc.pid)
         return proc
 
-    supervisor = WorkerSupervisor(paths, spawn=spawn)
-    backend = RemoteBackend(supervisor)
-    supervisor.start()
-    qtbot.waitUntil(lambda: supervisor.state == "connected", timeout=15_000)
-    yield supervisor, backend, spawned
-    supervisor.stop()
+    def make(**backend_options):  # type: ignore[no-untyped-def]
+        supervisor = WorkerSupervisor(paths, spawn=spawn)
+        supervisors.append(supervisor)
+        backend = RemoteBackend(supervisor, **backend_options)
+        supervisor.start()
+        qtbot.waitUntil(lambda: supervisor.state == "connected", timeout=15_000)
+        return supervisor, backend, spawned
+
+    yield make
+    for supervisor in supervisors:
+        supervisor.stop()
     for pid in spawned:
         try:
             os.kill(pid, signal.SIGCONT)
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
             pass
+
+
+@pytest.fixture
+def link(make_link):
+    return make_link()
 
 
 def worker_pid(supervisor: WorkerSupervisor) -> int:
@@ -140,32 +153,13 @@ def test_bell_and_clipboard_requests_reach_the_window(qtbot, link) -> None:
     assert copies == [("c", "copied-42")]
 
 
-def test_the_gui_gives_the_heap_back_once_frames_stop(qtbot, emberterm_home: Path) -> None:
-    paths = state_paths().ensure()
-    spawned: list[int] = []
-
-    def spawn(p):  # type: ignore[no-untyped-def]
-        proc = spawn_worker(p)
-        spawned.append(proc.pid)
-        return proc
-
+def test_the_gui_gives_the_heap_back_once_frames_stop(qtbot, make_link) -> None:
     trims: list[int] = []
-    supervisor = WorkerSupervisor(paths, spawn=spawn)
-    backend = RemoteBackend(supervisor, trim=lambda: trims.append(1))
-    supervisor.start()
-    try:
-        qtbot.waitUntil(lambda: supervisor.state == "connected", timeout=15_000)
-        tab = Tab(backend.create(["sh"], cwd=None, columns=40, rows=6))
-        tab.handle.write(b"i=0; while [ $i -lt 300 ]; do echo line-$i; i=$((i+1)); done\n")
-        qtbot.waitUntil(lambda: "line-299" in tab.text(), timeout=10_000)
-        assert trims == []  # frames were coming a moment ago
-        qtbot.waitUntil(lambda: trims == [1], timeout=5_000)  # a quiet second later
-        qtbot.wait(1500)
-        assert trims == [1]  # once per burst, not on every tick
-    finally:
-        supervisor.stop()
-        for pid in spawned:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+    _, backend, _ = make_link(trim=lambda: trims.append(1))
+    tab = Tab(backend.create(["sh"], cwd=None, columns=40, rows=6))
+    tab.handle.write(b"i=0; while [ $i -lt 300 ]; do echo line-$i; i=$((i+1)); done\n")
+    qtbot.waitUntil(lambda: "line-299" in tab.text(), timeout=10_000)
+    assert trims == []  # frames were coming a moment ago
+    qtbot.waitUntil(lambda: trims == [1], timeout=5_000)  # a quiet second later
+    qtbot.wait(1500)
+    assert trims == [1]  # once per burst, not on every tick
