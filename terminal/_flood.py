@@ -21,7 +21,7 @@ from collections.abc import Callable
 from itertools import chain, repeat
 from typing import TYPE_CHECKING
 
-from terminal._lines import Entry, Row, styled_entry
+from terminal._lines import LAZY, Entry, Row, styled_entry
 from terminal.unicode import char_width
 
 if TYPE_CHECKING:
@@ -32,13 +32,17 @@ COMBINING_LIMIT = 32  # characters one cell may carry (base + zero-width ones)
 
 _CUP_SPLIT = re.compile(r"\x1b\[(\d{1,4})?(?:;(\d{1,4}))?H")
 _SGR_SPLIT = re.compile(r"\x1b\[([0-9;:]*)m")
+_SGR = re.compile(r"\x1b\[[0-9;:]*m")
 
 # The cell left blank where a wide character did not fit: on a fresh row it has the
 # default style, over an existing row it keeps the style the cell had (as ``draw`` does).
 PAD = -1
+# The style of a piece's only run when that run is a lazy history entry: a row of a
+# styled line laid out unseen, kept as the program wrote it (``terminal._lines.LAZY``).
+_LAZY_RUN = PAD - 1
 
 # ASCII text; cells ("" is the right half of a wide character); or a 1-tuple holding
-# non-ASCII text whose cells are made only if the row is drawn (``_unmade_width``, ``_made``).
+# non-ASCII text whose cells are made only if the row is drawn (``_unmade_fits``, ``_made``).
 Seq = str | list[str] | tuple[str]
 Runs = list[tuple[Seq, int]]
 Piece = tuple[Runs, bool, int]  # one screen row: runs, wrapped, style of its blank cells
@@ -87,6 +91,8 @@ def _width_patterns() -> tuple[re.Pattern[str], ...] | None:
 
 
 _PATTERNS = _width_patterns()
+# More zero-width characters in a row than one cell carries (so they are not its text).
+_TOO_MANY_MARKS = re.compile(f"{_PATTERNS[0].pattern}{{{COMBINING_LIMIT}}}") if _PATTERNS else None
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
@@ -214,11 +220,11 @@ def _draw_lines(screen: GridScreen, block: str) -> None:
         draw_segments(screen, line)
 
 
-def _line_runs(screen: GridScreen, line: str) -> Runs:
-    """One line's text as runs of (text, style id), applying its SGR. Hot path."""
-    sid = screen.sid
+def _sgr_runs(screen: GridScreen, line: str, sid: int) -> tuple[Runs, int]:
+    """One line's text as runs of (text, style id) from style ``sid``, applying its SGR;
+    and the style after it. Hot path."""
     if "\x1b" not in line:
-        return [(line, sid)]
+        return [(line, sid)], sid
     parts = _SGR_SPLIT.split(line)
     cache = screen._sgr_cache
     miss = screen._sgr_miss
@@ -233,8 +239,46 @@ def _line_runs(screen: GridScreen, line: str) -> Runs:
                 runs[-1] = (runs[-1][0] + text, sid)  # type: ignore[operator]
             else:
                 runs.append((text, sid))
-    screen.sid = sid
-    return runs
+    return runs, sid
+
+
+def resolve_entry(screen: GridScreen, entry: Entry) -> Entry:
+    """The compact entry a lazy one (``terminal._lines.LAZY``) stands for, its styles
+    interned in ``screen``'s table now; any other entry as it is."""
+    if not entry.startswith(LAZY):
+        return entry
+    flags = ord(entry[1])
+    runs = _sgr_runs(screen, entry[4:], ord(entry[2]))[0] or [("", 0)]
+    # A continuation row's blank cells take the background of the style printing its
+    # first character, as ``_layout`` gives them.
+    fill = screen.erase_sid(runs[0][1]) if flags & 2 else 0
+    return _entry(runs, bool(flags & 1), fill, ord(entry[3]))
+
+
+def _lazy_rows(line: str, columns: int) -> list[str]:
+    """A styled ASCII line cut into rows of ``columns`` characters, SGR and all; each
+    row after the first starts with the SGR that set the style it starts in (those since
+    the last reset), so it can be resolved on its own."""
+    rows: list[str] = []
+    cur: list[str] = []
+    room = columns
+    prefix = ""
+    for i, part in enumerate(_SGR_SPLIT.split(line)):
+        if i & 1:
+            seq = "\x1b[" + part + "m"
+            cur.append(seq)
+            prefix = seq if part in ("", "0") else prefix + seq
+            continue
+        while part:
+            if not room:
+                rows.append("".join(cur))
+                cur, room = [prefix], columns
+            cur.append(part[:room])
+            taken = min(room, len(part))
+            part = part[taken:]
+            room -= taken
+    rows.append("".join(cur))
+    return rows
 
 
 def _cell_runs(runs: Runs) -> Runs:
@@ -306,6 +350,10 @@ def _flood(screen: GridScreen, rest: list[str]) -> None:
     # they may put their cells off. The rest are drawn; making their cells at once is
     # cheaper than measuring them first.
     unseen = len(rest) - screen.lines
+    # Of those, lines past the rows drawn over the screen below the cursor may even put
+    # off their styles, unless something (the worker's transcript) listens to history.
+    lazy_from = screen.bottom - screen.y if screen.history.sink is None else unseen
+    cache = screen._sgr_cache
     for i, line in enumerate(rest):
         if "\x1b" not in line:
             # No SGR: one run in the current style (the common case, kept lean).
@@ -315,7 +363,7 @@ def _flood(screen: GridScreen, rest: list[str]) -> None:
                     continue
                 runs: Runs = [(line, sid)]
             else:
-                if i < unseen and not fill and 0 <= _unmade_width(line) <= cols:
+                if i < unseen and not fill and _unmade_fits(line, cols):
                     append(([((line,), sid)], False, fill))  # cells made if ever drawn
                     continue
                 cells = to_cells(line, False, False)[0]
@@ -325,14 +373,37 @@ def _flood(screen: GridScreen, rest: list[str]) -> None:
                 runs = [(cells, sid)]
             pieces.extend(_layout(runs, cols, fill, erase_of))
             continue
-        runs = _line_runs(screen, line)
+        if lazy_from <= i < unseen and not fill and line.isascii():
+            # Styled ASCII that will scroll away unseen, ending in a reset (``ls``,
+            # ``git log``, compilers): the style after it is the reset's, found in the
+            # cache, and its own styles are resolved only if it is ever read.
+            last = line.rfind("\x1b[")
+            reset = "0" if line.startswith("\x1b[0m", last) else None
+            if reset is None and line.startswith("\x1b[m", last):
+                reset = ""
+            if reset is not None:
+                if len(_SGR.sub("", line)) <= cols:
+                    append(([(LAZY + "\x00" + chr(sid) + chr(cols) + line, _LAZY_RUN)], False, 0))
+                else:
+                    head = chr(sid) + chr(cols)
+                    for k, raw in enumerate(rows := _lazy_rows(line, cols)):
+                        flags = (k < len(rows) - 1) | (k > 0) << 1
+                        append(([(LAZY + chr(flags) + head + raw, _LAZY_RUN)], False, 0))
+                # SGR 0 keeps only what SGR cannot change (the hyperlink): from the
+                # style at the start it gives what it gives from the one before it.
+                key = (sid, reset)
+                found = cache.get(key)
+                sid = screen._sgr_miss(key) if found is None else found
+                fill = erase_of(sid)
+                continue
+        runs, sid = _sgr_runs(screen, line, sid)
         if not line.isascii():
             runs = _cell_runs(runs)
         if not runs:
             runs = [("", 0)]
         pieces.extend(_layout(runs, cols, fill, erase_of))
-        sid = screen.sid
         fill = erase_of(sid)  # the LF after the line scrolls in a blank row
+    screen.sid = sid
     _place(
         screen,
         len(pieces),
@@ -398,21 +469,22 @@ def _made(runs: Runs) -> list[tuple[str | list[str], int]]:
     ]
 
 
-def _unmade_width(text: str) -> int:
-    """The cells non-ASCII ``text`` takes as a row of its own, when its cells joined are
-    the text itself (no mark at the start, none past what a cell holds, no ZWJ, nothing
-    astral), found in C: characters, less marks, plus wide ones. Else -1: make the cells.
-    Hot path: the alternative is ``_to_cells_slow``, a Python step per character."""
-    if _PATTERNS is None or ZWJ in text or _ASTRAL.search(text) is not None:
-        return -1
+def _unmade_fits(text: str, columns: int) -> bool:
+    """Whether non-ASCII ``text`` fits in a row of ``columns`` cells with its cells
+    joined being the text itself (no mark at the start, none past what a cell holds, no
+    ZWJ, nothing astral), found in C: characters, less marks, plus wide ones -- or just
+    its length when even all-wide it would fit. Else False: make the cells. Hot path:
+    the alternative is ``_to_cells_slow``, a Python step per character."""
+    many = _TOO_MANY_MARKS
+    if _PATTERNS is None or many is None or ZWJ in text or _ASTRAL.search(text) is not None:
+        return False
     zero, zero_runs, wide, _ = _PATTERNS
-    marks = zero_runs.findall(text)
-    narrow = len(text)
-    if marks:
-        if zero.match(text) is not None or max(map(len, marks)) >= COMBINING_LIMIT:
-            return -1
-        narrow -= sum(map(len, marks))
-    return narrow + len(wide.findall(text))
+    if zero.match(text) is not None or many.search(text) is not None:
+        return False
+    if 2 * len(text) <= columns:
+        return True
+    narrow = len(text) - sum(map(len, zero_runs.findall(text)))
+    return narrow + len(wide.findall(text)) <= columns
 
 
 def _row(runs: Runs, wrapped: bool, fill: int, cols: int) -> Row:
@@ -435,6 +507,8 @@ def _row(runs: Runs, wrapped: bool, fill: int, cols: int) -> Row:
 def _entry(runs: Runs, wrapped: bool, fill: int, cols: int) -> Entry:
     """The same compact entry ``row_entry`` makes of the row ``_row`` would build.
     Hot path: once per row that scrolls away unseen."""
+    if runs[0][1] == _LAZY_RUN:
+        return runs[0][0]  # type: ignore[return-value]
     if not fill:
         texts = [
             seq if seq.__class__ is str else seq[0] if seq.__class__ is tuple else "".join(seq)

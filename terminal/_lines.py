@@ -28,6 +28,13 @@ from terminal.frames import Line, Run
 Entry = str
 STYLED = "\x00"  # never in a line's text: NUL is not printable
 MARKS = " ABCD"
+# A *lazy* entry: LAZY, flags (bit 0 wrapped, bit 1 a continuation row), chr(style id at
+# its start), chr(columns), then the row as the program wrote it: ASCII with its SGR
+# sequences (a continuation row starts with those that set its first style). A flood
+# keeps rows of styled lines it lays out unseen this way when nothing listens to history
+# (no sink): their styles are resolved only if someone reads them
+# (``terminal._flood.resolve_entry``), and never leave the emulator in this form.
+LAZY = "\x01"
 
 
 def styled_entry(text: str, code: str, wrapped: bool, mark: str) -> Entry:
@@ -164,7 +171,10 @@ def line_entry(line: Line) -> Entry:
 
 
 def entry_line(entry: Entry) -> Line:
-    """The ``Line`` a compact history entry stands for."""
+    """The ``Line`` a compact history entry stands for (a lazy one must be resolved
+    first: its style ids belong to its screen)."""
+    if entry.startswith(LAZY):
+        raise ValueError("a lazy history entry is resolved by its screen (resolve_entry)")
     if not entry.startswith(STYLED):
         return Line(((entry, 0),) if entry else ())
     flags = ord(entry[1])
@@ -181,6 +191,8 @@ def entry_line(entry: Entry) -> Line:
 
 def entry_text(entry: Entry) -> str:
     if not entry.startswith(STYLED):
+        if entry.startswith(LAZY):
+            raise ValueError("a lazy history entry is resolved by its screen (resolve_entry)")
         return entry
     return entry[3 + ord(entry[2]) :]
 

@@ -19,7 +19,7 @@ from pyte import control as ctrl
 from pyte import escape as esc
 
 from terminal import _replies as rep
-from terminal._flood import draw_block, draw_segments
+from terminal._flood import draw_block, draw_segments, resolve_entry
 from terminal._lines import entry_line, entry_text
 from terminal._parser import Handler, Parser
 from terminal._screen import GridScreen
@@ -104,7 +104,7 @@ class Emulator(StringsMixin, GridScreen):
     @property
     def scrollback(self) -> list[str]:
         """History lines as text (trailing blanks dropped), oldest first."""
-        return [entry_text(entry) for entry in self.history.lines]
+        return [entry_text(resolve_entry(self, entry)) for entry in self.history.lines]
 
     def set_history_sink(self, sink: Callable[[int, list[str]], None] | None) -> None:
         """Be told of every line that enters history, as it enters: ``sink(number of the
@@ -122,7 +122,10 @@ class Emulator(StringsMixin, GridScreen):
     def history_lines(self, first: int, count: int) -> list[tuple[int, Line]]:
         """Lines with absolute numbers in ``[first, first + count)`` that still exist:
         history first, then screen rows (numbered from ``history_total``)."""
-        out = [(number, entry_line(entry)) for number, entry in self.history.entries(first, count)]
+        out = [
+            (number, entry_line(resolve_entry(self, entry)))
+            for number, entry in self.history.entries(first, count)
+        ]
         total = self.history.total
         for number in range(max(first, total), min(first + count, total + self.lines)):
             out.append((number, self.rows[number - total].to_line()))
@@ -155,7 +158,7 @@ class Emulator(StringsMixin, GridScreen):
             lines = {y: rows[y].to_line() for y in sorted(self.dirty)}
         history = self.history
         new = history.total - self._history_sent
-        tail = tuple(entry_line(e) for e in history.tail(min(new, tail_limit)))
+        tail = tuple(entry_line(resolve_entry(self, e)) for e in history.tail(min(new, tail_limit)))
         styles = self.styles.since(self._styles_sent)
         self._seq += 1
         frame = Frame(

@@ -128,3 +128,97 @@ def test_lines_that_scroll_away_unseen_put_their_cells_off_and_lose_nothing() ->
     for columns, lines in ((12, 5), (6, 3), (40, 10)):
         whole, bytewise = whole_and_bytewise(text.encode(), columns, lines, 100)
         assert state(whole) == state(bytewise)
+
+
+STYLED_WORDS = [
+    "ab", "cdefg", " ", "hij klm", "x" * 11,
+    "\x1b[31m", "\x1b[1;4m", "\x1b[38;5;9m", "\x1b[44m", "\x1b[49m", "\x1b[48;2;1;2;3m",
+    "\x1b[0m", "\x1b[m", "\x1b[7m", "\x1b[22m",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(STYLED_WORDS), max_size=12),
+            st.sampled_from(["\x1b[0m", "\x1b[m", "", "\x1b[0;1m", "\x1b[0mtail"]),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    st.integers(2, 12),
+    st.integers(1, 5),
+    st.sampled_from([4, 100]),
+    st.booleans(),
+)
+def test_styled_lines_scrolled_away_unseen_equal_replay(
+    lines: list[tuple[list[str], str]], columns: int, rows: int, history: int, link: bool
+) -> None:
+    """Styled lines a flood lays out unseen are kept as the program wrote them and
+    resolved when read (terminal._lines.LAZY): wrapped, with backgrounds, inside a
+    hyperlink (which SGR 0 keeps), what is read is what replay gives."""
+    text = "".join("".join(words) + end + "\r\n" for words, end in lines)
+    if link:
+        text = "\x1b]8;;https://example.com\x1b\\" + text
+    whole, bytewise = whole_and_bytewise(text.encode(), columns, rows, history)
+    assert state(whole) == state(bytewise)
+
+
+def truecolour_lines(count: int) -> bytes:
+    return "".join(
+        f"\x1b[38;2;{i % 256};{i // 256 % 256};7mline {i}\x1b[48;5;{i % 200}m bg\x1b[0m\r\n"
+        for i in range(count)
+    ).encode()
+
+
+def test_styles_of_lines_nobody_reads_are_never_interned() -> None:
+    """A flood of lines in new colours fills no style table while it scrolls away
+    unseen; reading the history interns what it shows, and only that."""
+    emu = Emulator(80, 24, history=1000)
+    emu.feed(truecolour_lines(5000))
+    assert len(emu.styles) < 100  # the last screenful's styles, not 10,000
+    page = emu.history_lines(emu.history_total - 10, 10)
+    assert [ln.text for _, ln in page] == [f"line {i} bg" for i in range(4967, 4977)]
+    fg = emu.styles[page[0][1].runs[0][1]].fg
+    assert emu.styles[page[0][1].runs[1][1]].bg != -1
+    assert fg != -1 and len(emu.styles) < 130
+
+
+def test_a_history_sink_is_only_ever_given_resolved_entries() -> None:
+    """The worker's transcript listens to history: it never sees a lazy entry."""
+    from terminal._lines import LAZY, entry_line
+
+    emu = Emulator(80, 24, history=1000)
+    got: list[str] = []
+    emu.set_history_sink(lambda first, entries: got.extend(entries))
+    emu.feed(truecolour_lines(500))
+    assert len(got) == 477
+    assert not any(entry.startswith(LAZY) for entry in got)
+    assert entry_line(got[3]).text == "line 3 bg"
+
+
+def test_a_lazy_entry_cannot_be_decoded_without_its_screen() -> None:
+    import pytest
+
+    from terminal._lines import LAZY, entry_line, entry_text
+
+    emu = Emulator(80, 24, history=1000)
+    emu.feed(truecolour_lines(100))
+    lazy = emu.history.lines[40]
+    assert lazy.startswith(LAZY)
+    with pytest.raises(ValueError, match="resolved by its screen"):
+        entry_line(lazy)
+    with pytest.raises(ValueError, match="resolved by its screen"):
+        entry_text(lazy)
+    assert emu.scrollback[40] == "line 40 bg"
+
+
+def test_unseen_wide_lines_at_the_margin_wrap_as_replay_does() -> None:
+    """Lines that scroll away unseen keep their text when they fit (found without
+    making cells); a line of wide characters one cell too long must still wrap."""
+    lines = ["日" * 20, "日" * 21, "a" + "日" * 20, "e\u0301" * 40, "e\u0301" * 41, "本a" * 14]
+    text = "".join(line + "\r\n" for line in lines * 4) + "end"
+    whole, bytewise = whole_and_bytewise(text.encode(), 40, 4, 100)
+    assert state(whole) == state(bytewise)
+    assert whole.scrollback[:3] == ["日" * 20, "日" * 20, "日"]
