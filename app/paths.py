@@ -13,10 +13,10 @@ temporary directory whose name is a hash of the long one, so the mapping stays o
 from __future__ import annotations
 
 import getpass
-import hashlib
 import os
 import sys
 import tempfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,7 +74,9 @@ class StatePaths:
         On POSIX a full path (kept under the ``sun_path`` limit); on Windows a pipe name,
         which Qt turns into ``\\\\.\\pipe\\<name>``.
         """
-        digest = hashlib.sha256(str(self.runtime_dir).encode()).hexdigest()[:12]
+        # zlib, not hashlib: hashlib loads OpenSSL (~3 MB) for a name that needs no secrecy.
+        key = os.fsencode(str(self.runtime_dir))
+        digest = f"{zlib.crc32(key):08x}{zlib.adler32(key) & 0xFFFF:04x}"
         if sys.platform == "win32":
             return f"{APP_NAME}-{_user()}-{digest}"
         path = self.runtime_dir / "worker.sock"

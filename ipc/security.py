@@ -24,13 +24,16 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import hmac
 import os
-import secrets
 import socket
 import stat
 import struct
 import sys
+
+# hmac.compare_digest itself where Python is built without OpenSSL. ``hmac`` and
+# ``secrets`` would load OpenSSL's libcrypto into both processes (~3 MB PSS each) for
+# one comparison and a few random bytes; os.urandom is what ``secrets`` uses.
+from _operator import _compare_digest
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -96,8 +99,8 @@ def ensure_token(path: Path) -> str:
         return read_token(path)
     except FileNotFoundError:
         pass
-    token = secrets.token_hex(TOKEN_BYTES)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    token = os.urandom(TOKEN_BYTES).hex()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         os.write(fd, token.encode("ascii"))
@@ -121,7 +124,7 @@ def tokens_equal(given: object, expected: str) -> bool:
     """Constant-time comparison; anything but a non-empty str is unequal."""
     if not isinstance(given, str) or not given or not expected:
         return False
-    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+    return bool(_compare_digest(given.encode("utf-8"), expected.encode("utf-8")))
 
 
 # -- peer credentials -------------------------------------------------------------------

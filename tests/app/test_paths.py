@@ -77,3 +77,21 @@ def test_a_child_environment_finds_the_same_state(tmp_path: Path) -> None:
     assert state_paths(env) == paths and env["X"] == "1"
     default = state_paths({})
     assert "EMBERTERM_HOME" not in default.environment({"EMBERTERM_HOME": "/elsewhere"})
+
+
+def test_the_gui_and_ipc_load_no_openssl() -> None:
+    """hashlib, hmac and secrets load OpenSSL's libcrypto (~3 MB PSS) into the process;
+    the GUI needs none of them (the worker still gets it through pyte's wcwidth)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, app.gui.main, app.gui.remote_backend, ipc.client, ipc.security, ipc.ids\n"
+        "print(sorted(m for m in ('_hashlib', 'hmac', 'secrets', '_ssl') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    ).stdout
+    assert out.strip() == "[]"
