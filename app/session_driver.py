@@ -56,7 +56,9 @@ class SessionDriver(QObject):
         fd = session.fd
         self._read = QSocketNotifier(fd, QSocketNotifier.Type.Read, self)
         self._read.activated.connect(self._on_readable)
-        self._write = QSocketNotifier(fd, QSocketNotifier.Type.Write, self)
+        # A relayed terminal (the worker's) takes input on another descriptor.
+        write_fd = getattr(session, "write_fd", fd)
+        self._write = QSocketNotifier(write_fd, QSocketNotifier.Type.Write, self)
         self._write.setEnabled(False)
         self._write.activated.connect(self._on_writable)
         self._tick = QTimer(self)

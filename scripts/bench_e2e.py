@@ -795,6 +795,7 @@ def run(args: argparse.Namespace, home: Path) -> dict[str, Any]:
             "quick": quick,
             "only": args.only,
             "no_store": args.no_store,
+            "relay": args.relay,
             "bytecode_written": not args.no_pyc,
             "size_mb": size_mb,
             "stall_mb": stall_mb,
@@ -1014,6 +1015,11 @@ def main(argv: list[str] | None = None) -> int:
         help="run the worker without transcripts (worker.persistent = false)",
     )
     parser.add_argument(
+        "--relay",
+        action="store_true",
+        help="the worker reads its terminals through relays (worker.relay = true)",
+    )
+    parser.add_argument(
         "--only", choices=("startup",), help="run only this phase (start-up: a quick check)"
     )
     parser.add_argument(
@@ -1044,9 +1050,14 @@ def main(argv: list[str] | None = None) -> int:
         QT_QPA_PLATFORM="offscreen", EMBERTERM_HOME=str(home), EMBERTERM_WORKER_QUIET_EXIT="5"
     )
     write_config(home)
-    if args.no_store:  # the worker's own config: no transcripts (to see the store's share)
+    worker_config = []  # the worker's own config: the store's share, the relay's gain
+    if args.no_store:
+        worker_config.append("persistent = false")
+    if args.relay:
+        worker_config.append("relay = true")
+    if worker_config:
         (home / "config").mkdir(parents=True, exist_ok=True)
-        (home / "config" / "config.toml").write_text("[worker]\npersistent = false\n")
+        (home / "config" / "config.toml").write_text("[worker]\n" + "\n".join(worker_config) + "\n")
     results: dict[str, Any] = {}
     try:
         results = run(args, home)

@@ -24,11 +24,15 @@ can reap it).
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import fcntl
 import os
+import shutil
 import signal
 import struct
+import subprocess
+import sys
 import termios
 import threading
 import time
@@ -64,6 +68,91 @@ _RESTORED_SIGNALS = tuple(
 # The exit code of a forked child in which ptyprocess raised where it does not catch, before
 # exec (see ``spawn_posix``): the shell's "command could not be run".
 _CHILD_SETUP_FAILED = 127
+
+
+# Relayed output is buffered in a pipe this large (Linux: F_SETPIPE_SZ; 1 MiB is the
+# default most an unprivileged process may ask for), so the relay keeps draining the
+# terminal while the parser works through what it read before.
+RELAY_PIPE_SIZE = 1 << 20
+_F_SETPIPE_SZ = 1031
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> Callable[[], None]:
+    """A ``preexec_fn``: the relay is killed when the process that started it dies (a
+    relay that outlived a killed worker would hold the terminal open, and its shell would
+    never get its hangup)."""
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork
+
+    def setup() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # it died before the line above
+            os._exit(1)
+
+    return setup
+
+
+class _Relay:
+    """Two ``cat`` processes doing the blocking I/O on a master, beside the parser.
+
+    Reading a pseudo-terminal gives at most 4 KiB per call, and each call waits for the
+    kernel to refill its line-discipline buffer; in one Python process those waits add
+    to the parsing (a thread does not help: every 4 KiB would have to win the GIL back).
+    So one ``cat`` copies the master into a large pipe and another copies a pipe into the
+    master, while the owner reads and writes the pipes without blocking, a megabyte at a
+    time under a flood. The master is blocking (it is shared with the ``cat``s) and only
+    used for ioctls. Linux only (``prctl``); see docs/decisions/0016-pty-relay.md.
+    """
+
+    def __init__(self, cat: str, master: int) -> None:
+        out_r, out_w = os.pipe()
+        in_r, in_w = os.pipe()
+        self.read_fd, self.write_fd = out_r, in_w
+        self._procs: list[subprocess.Popen[bytes]] = []
+        try:
+            try:
+                fcntl.fcntl(out_w, _F_SETPIPE_SZ, RELAY_PIPE_SIZE)
+            except OSError:
+                pass  # the default pipe size works, only slower under a flood
+            os.set_blocking(master, True)
+            for stdin, stdout in ((master, out_w), (in_r, master)):
+                self._procs.append(
+                    subprocess.Popen(
+                        [cat],
+                        stdin=stdin,
+                        stdout=stdout,
+                        stderr=subprocess.DEVNULL,
+                        start_new_session=True,  # not hit by signals to our group
+                        preexec_fn=_die_with_parent(os.getpid()),
+                    )
+                )
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            os.close(out_w)
+            os.close(in_r)
+        os.set_blocking(out_r, False)
+        os.set_blocking(in_w, False)
+
+    @property
+    def pids(self) -> list[int]:
+        return [proc.pid for proc in self._procs]
+
+    def close(self) -> None:
+        """Close our ends and end both ``cat``s (the terminal may still be open)."""
+        for fd in (self.read_fd, self.write_fd):
+            if fd >= 0:
+                os.close(fd)
+        self.read_fd = self.write_fd = -1
+        for proc in self._procs:
+            proc.kill()
+            proc.wait()
+
+
+def _relay_program() -> str | None:
+    """The ``cat`` a relay runs, where relaying is possible (Linux), else None."""
+    return shutil.which("cat") if sys.platform.startswith("linux") else None
 
 
 def _set_winsize(fd: int, cols: int, rows: int) -> None:
@@ -141,8 +230,10 @@ def spawn_posix(
     cols: int = 80,
     rows: int = 24,
     max_pending_write: int = DEFAULT_MAX_PENDING_WRITE,
+    relay: bool = False,
 ) -> PosixPty:
-    """Start ``argv`` on a new pseudo-terminal; see ``terminal.pty.spawn``."""
+    """Start ``argv`` on a new pseudo-terminal; see ``terminal.pty.spawn``. ``relay``:
+    do the terminal's I/O through a ``_Relay`` where possible (Linux)."""
     args = list(argv) if argv else default_argv(env)
     child_env = child_environment(env)
     # Checked before anything is forked, so the common failures cost nothing to clean up
@@ -179,10 +270,12 @@ def spawn_posix(
         # terminal open and EOF would never come.
         os.set_inheritable(fd, False)
         os.set_blocking(fd, False)
+        cat = _relay_program() if relay else None
+        relayed = _Relay(cat, fd) if cat is not None else None
     except BaseException:
         _discard_child(pid, fd)
         raise
-    return PosixPty(pid, fd, tuple(args), cols, rows, max_pending_write)
+    return PosixPty(pid, fd, tuple(args), cols, rows, max_pending_write, relayed)
 
 
 def _spawn_error(
@@ -207,10 +300,15 @@ class PosixPty:
         cols: int,
         rows: int,
         max_pending_write: int = DEFAULT_MAX_PENDING_WRITE,
+        relay: _Relay | None = None,
     ) -> None:
         self._pid = pid
         self._status: int | None = None  # set once the child is reaped
         self._fd = master_fd
+        self._relay = relay
+        # Where output is read and input written: the master, or the relay's pipes.
+        self._read_fd = relay.read_fd if relay is not None else master_fd
+        self._write_fd = relay.write_fd if relay is not None else master_fd
         self._argv = argv
         self._size = (cols, rows)
         self._max_pending = max_pending_write
@@ -222,7 +320,16 @@ class PosixPty:
     # -- identity and state -----------------------------------------------------------
     @property
     def fd(self) -> int:
-        return self._fd
+        return self._read_fd
+
+    @property
+    def write_fd(self) -> int:
+        return self._write_fd
+
+    @property
+    def relay_pids(self) -> list[int]:
+        """The relay's ``cat`` processes (none when the master is read directly)."""
+        return self._relay.pids if self._relay is not None else []
 
     @property
     def pid(self) -> int:
@@ -261,7 +368,7 @@ class PosixPty:
         if self.closed:
             return b""
         try:
-            data = os.read(self._fd, limit)
+            data = os.read(self._read_fd, limit)
         except BlockingIOError:
             return b""
         except OSError as exc:
@@ -292,11 +399,12 @@ class PosixPty:
     def flush(self) -> None:
         while self._out and not self.closed:
             try:
-                written = os.write(self._fd, self._out)
+                written = os.write(self._write_fd, self._out)
             except BlockingIOError:
                 return
             except OSError as exc:
-                if exc.errno != errno.EIO:
+                # EPIPE: the relay's writer is gone with the terminal.
+                if exc.errno not in (errno.EIO, errno.EPIPE):
                     raise PtyError(f"writing to pid {self.pid} failed: {exc}") from exc
                 # Nobody holds the slave open any more: the input can never be read.
                 self._out.clear()
@@ -369,7 +477,10 @@ class PosixPty:
     def _close_fd(self) -> None:
         if self._fd >= 0:
             fd, self._fd = self._fd, -1
+            self._read_fd = self._write_fd = -1
             self._out.clear()
+            if self._relay is not None:
+                self._relay.close()
             os.close(fd)
 
     # -- what runs in it --------------------------------------------------------------

@@ -140,6 +140,10 @@ class WindowsPty:
         return -1 if self._closed else self._watched.fileno()
 
     @property
+    def write_fd(self) -> int:
+        return self.fd  # never watched: writes never wait here (wants_write is false)
+
+    @property
     def pid(self) -> int:
         return self._pid
 

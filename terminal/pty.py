@@ -76,6 +76,10 @@ class Pty(Protocol):
         """The descriptor to watch: readable when output (or EOF) is there."""
 
     @property
+    def write_fd(self) -> int:
+        """The descriptor to watch for writability while ``wants_write`` (often ``fd``)."""
+
+    @property
     def pid(self) -> int: ...
 
     @property
@@ -205,6 +209,7 @@ def spawn(
     cols: int = 80,
     rows: int = 24,
     max_pending_write: int = DEFAULT_MAX_PENDING_WRITE,
+    relay: bool = False,
 ) -> Pty:
     """Start ``argv`` (default: the user's shell) on a new ``cols`` x ``rows`` terminal.
 
@@ -213,6 +218,8 @@ def spawn(
     Raises ``SpawnError`` naming the program or directory when the child cannot start;
     nothing (descriptor, thread or process) is left behind then. ``max_pending_write``
     bounds the input queue: a ``write`` that would exceed it raises ``WriteQueueFullError``.
+    ``relay`` (Linux; ignored elsewhere) moves the terminal's blocking I/O into two ``cat``
+    processes, so that a flood is read while the owner parses (the worker uses it).
     """
     if cols < 1 or rows < 1:
         raise ValueError(f"terminal size must be positive, got {cols}x{rows}")
@@ -229,5 +236,11 @@ def spawn(
     from terminal._pty_posix import spawn_posix
 
     return spawn_posix(
-        argv, cwd=cwd, env=env, cols=cols, rows=rows, max_pending_write=max_pending_write
+        argv,
+        cwd=cwd,
+        env=env,
+        cols=cols,
+        rows=rows,
+        max_pending_write=max_pending_write,
+        relay=relay,
     )

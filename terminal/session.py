@@ -135,6 +135,11 @@ class Session:
         return self._pty.fd
 
     @property
+    def write_fd(self) -> int:
+        """Watch this for writability while ``wants_write`` (``fd`` unless relayed)."""
+        return self._pty.write_fd
+
+    @property
     def wants_write(self) -> bool:
         return self._pty.wants_write
 

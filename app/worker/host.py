@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -30,6 +31,7 @@ from app.worker.store import SessionRecord, Store
 from app.worker.sync import ClientCursor, ScreenState
 from terminal.events import NullListener
 from terminal.frames import Frame, Line
+from terminal.pty import spawn
 from terminal.session import Session
 
 log = logging.getLogger("emberterm.worker.host")
@@ -41,6 +43,12 @@ SCREEN_SAVE_INTERVAL_MS = 1000
 READ_BUDGET = 64 * 1024
 ENDED_KEPT = 32
 
+
+
+def relayed_session(*args: Any, **kwargs: Any) -> Session:
+    """A ``Session`` whose terminal is read through a relay (``spawn(relay=True)``): under
+    a flood the relay drains the terminal while this process parses (Linux)."""
+    return Session(*args, pty_factory=partial(spawn, relay=True), **kwargs)
 
 class FrameSink(Protocol):
     """Where a client's frames go. Returns False when the frame was not queued (dropped)."""
@@ -129,7 +137,7 @@ class SessionHost(QObject):
         *,
         history: int = 10000,
         max_fps: float = 60,
-        session_factory: Callable[..., Session] = Session,
+        session_factory: Callable[..., Session] | None = None,
         clock: Callable[[], float] = time.time,
         trim: Callable[[], object] = memtrim.trim,
         parent: QObject | None = None,
@@ -139,7 +147,7 @@ class SessionHost(QObject):
         self._trimmer = memtrim.AfterBurst(trim)
         self.history = history
         self.max_fps = max_fps
-        self._session_factory = session_factory
+        self._session_factory = session_factory or Session
         self._clock = clock
         self.sessions: dict[str, Hosted] = {}
         # Sessions that ended lately, kept so a window that attaches after the program

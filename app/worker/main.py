@@ -27,11 +27,12 @@ from PySide6.QtCore import QCoreApplication, QTimer
 from app import __version__
 from app.config import load_config
 from app.paths import state_paths
-from app.worker.host import SessionHost
+from app.worker.host import SessionHost, relayed_session
 from app.worker.service import WorkerService
 from app.worker.store import Store
 from ipc import logs, security
 from ipc.server import Server
+from terminal.session import Session
 
 log = logging.getLogger("emberterm.worker")
 
@@ -87,7 +88,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     lost = store.mark_running_as_lost()
     if lost:
         log.warning("%d sessions ended with the previous worker", lost)
-    host = SessionHost(store, history=int(config["scrollback.lines"]), max_fps=args.max_fps)
+    host = SessionHost(
+        store,
+        history=int(config["scrollback.lines"]),
+        max_fps=args.max_fps,
+        session_factory=relayed_session if config["worker.relay"] else Session,
+    )
     service = WorkerService(host, store)
     server = Server(paths.socket_name, handler=service, token=token)
     service.bind(server)

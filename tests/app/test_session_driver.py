@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication
 
 from app.session_driver import SessionDriver
+from app.worker.host import relayed_session
 from terminal.frames import ScreenReplica
 from terminal.session import Session
 
@@ -48,8 +49,16 @@ def test_output_reaches_frames_and_exit_is_reported_once(qtbot) -> None:
     assert "hello-driver" in rec.text()
 
 
-def test_typed_input_and_a_large_paste_arrive(qtbot) -> None:
-    session = Session(["sh", "-c", "stty -echo; wc -c; exit 0"], cols=40, rows=5)
+@pytest.mark.parametrize("relayed", [False, True], ids=["direct", "relay"])
+def test_typed_input_and_a_large_paste_arrive(qtbot, relayed: bool) -> None:
+    """Also through the worker's relay, whose input descriptor is not its output's: the
+    driver must watch that one for writability, or the paste never drains."""
+    argv = ["sh", "-c", "stty -echo; wc -c; exit 0"]
+    if relayed:
+        session = relayed_session(argv, cols=40, rows=5)
+        assert session.write_fd != session.fd or not session.pty.relay_pids  # type: ignore[attr-defined]
+    else:
+        session = Session(argv, cols=40, rows=5)
     driver = SessionDriver(session)
     rec = Recorder(driver)
     line = b"x" * 1000 + b"\n"

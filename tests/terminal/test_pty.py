@@ -1,5 +1,8 @@
 """terminal.pty on real pseudo-terminals running real sh, bash, cat, wc, sleep and stty.
 
+On Linux every test runs twice: reading and writing the master directly, and through a
+relay (``spawn(relay=True)``: two ``cat`` processes between the master and our pipes).
+
 Every wait below is a bound against hanging, not an assertion on speed: the helpers poll
 the descriptor like an owner would and fail only when the expected output never comes.
 """
@@ -31,16 +34,25 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX pseudo-te
 BOUND = 30.0  # seconds: generous, so a loaded machine does not fail a correct program
 
 
-@pytest.fixture
-def ptys() -> Iterator[list[Pty]]:
+class Spawned(list[Pty]):
+    relay = False
+
+
+@pytest.fixture(
+    params=[False, True] if sys.platform.startswith("linux") else [False],
+    ids=lambda relay: "relay" if relay else "direct",
+)
+def ptys(request: pytest.FixtureRequest) -> Iterator[list[Pty]]:
     """Ptys a test spawned; closed (terminated and reaped) whatever the test's outcome."""
-    spawned: list[Pty] = []
+    spawned = Spawned()
+    spawned.relay = request.param
     yield spawned
     for pty in spawned:
         pty.close()
 
 
 def start(ptys: list[Pty], argv: list[str] | None, **kwargs: object) -> Pty:
+    kwargs.setdefault("relay", getattr(ptys, "relay", False))
     pty = spawn(argv, **kwargs)  # type: ignore[arg-type]
     ptys.append(pty)
     return pty
@@ -53,7 +65,7 @@ def pump(pty: Pty, until: Callable[[bytes], bool], bound: float = BOUND) -> byte
     while not until(bytes(out)):
         if pty.eof:
             break
-        writers = [pty.fd] if pty.wants_write else []
+        writers = [pty.write_fd] if pty.wants_write else []
         readable, writable, _ = select.select([pty.fd], writers, [], 0.5)
         if not readable and not writable:
             waited += 0.5
@@ -263,14 +275,19 @@ def test_failed_spawns_leak_no_descriptor_and_no_process(ptys: list[Pty], tmp_pa
 
 # -- lifetime -------------------------------------------------------------------------
 def test_terminate_hangs_up_reaps_and_releases_the_descriptor(ptys: list[Pty]) -> None:
+    before = open_fds()
     pty = start(ptys, ["sleep", "100"])
-    fd = str(pty.fd)
-    assert open_fds()[fd] == "/dev/ptmx"
+    opened = {fd: target for fd, target in open_fds().items() if fd not in before}
+    assert "/dev/ptmx" in opened.values()
+    assert {str(pty.fd), str(pty.write_fd)} <= set(opened)
+    relays = pty.relay_pids  # type: ignore[attr-defined]
+    assert len(relays) == (2 if getattr(ptys, "relay", False) else 0)
     status = pty.terminate()
     assert status == -signal.SIGHUP
     assert reaped(pty.pid)
     assert pty.closed
-    assert open_fds().get(fd) != "/dev/ptmx"
+    assert open_fds() == before
+    assert all(reaped(pid) for pid in relays)
     assert zombie_children() == []
 
 
@@ -445,3 +462,62 @@ def test_wait_with_a_timeout_returns_none_while_the_child_runs(ptys: list[Pty]) 
     pty.write(b"\x04")
     read_to_eof(pty)
     assert pty.wait(BOUND) == 0
+
+
+# -- the relay (Linux) ----------------------------------------------------------------
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl, /proc")
+
+
+@linux_only
+def test_a_relayed_flood_arrives_whole_and_in_order(ptys: list[Pty], tmp_path: Path) -> None:
+    lines = [f"line {i} " + "x" * (i % 97) for i in range(60_000)]
+    path = tmp_path / "flood.txt"
+    path.write_text("\n".join(lines) + "\n")
+    pty = start(ptys, ["cat", str(path)])
+    out = read_to_eof(pty)
+    assert out.split(b"\r\n")[:-1] == [line.encode() for line in lines]
+
+
+@linux_only
+def test_a_relay_dies_with_its_owner_and_the_shell_gets_its_hangup(tmp_path: Path) -> None:
+    """A worker killed with SIGKILL must not leave its relays holding terminals open:
+    they die with it (PR_SET_PDEATHSIG), the terminal closes, the shell is hung up."""
+    import subprocess
+    import time
+
+    owner = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from terminal.pty import spawn\n"
+            "pty = spawn(['sh', '-c', 'echo ready; exec sleep 300'], relay=True)\n"
+            "print(pty.pid, *pty.relay_pids, flush=True)\n"
+            "time.sleep(300)\n",
+        ],
+        stdout=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert owner.stdout is not None
+    pids = [int(pid) for pid in owner.stdout.readline().split()]
+    assert len(pids) == 3
+    for pid in pids:
+        os.kill(pid, 0)  # all running
+    owner.kill()
+    owner.wait()
+    deadline = time.monotonic() + BOUND
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.05)
+        alive = [pid for pid in pids if Path(f"/proc/{pid}").exists()
+                 and "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1][:3]]
+    assert alive == [], "the shell or a relay outlived its owner"
+
+
+def test_without_a_relay_there_is_one_descriptor() -> None:
+    pty = spawn(["true"])
+    try:
+        assert pty.fd == pty.write_fd
+        assert pty.relay_pids == []  # type: ignore[attr-defined]
+    finally:
+        pty.close()
