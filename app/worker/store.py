@@ -119,9 +119,30 @@ _RAW = b"\x02"
 Item = Line | str
 
 
-def _encode_lines(items: Sequence[Item]) -> tuple[str, bytes]:
-    if items and isinstance(items[0], str):  # compact entries: a flood's lines
-        joined = "\n".join(items)  # type: ignore[arg-type]
+class _Joined:
+    """Compact entries already joined by newlines, in pieces (a chunk's raw text once
+    they are joined again): how a flood's lines wait in the queue. ``append_lines``
+    joins them on the caller's thread, a C join per frame, so the lines a flood pushes
+    past the history bound are freed there and then, not held as small objects until
+    the writer gets to them; under a flood the writer lags the parser, and those small
+    objects raised the heap's high-water mark by ~5 MB of pymalloc arenas that stayed
+    (pinned by the lines kept)."""
+
+    __slots__ = ("count", "pieces")
+
+    def __init__(self, pieces: list[str], count: int) -> None:
+        self.pieces = pieces
+        self.count = count
+
+    def __len__(self) -> int:
+        return self.count
+
+
+def _encode_lines(items: Sequence[Item] | _Joined) -> tuple[str, bytes]:
+    if isinstance(items, _Joined) or (items and isinstance(items[0], str)):
+        # compact entries: a flood's lines
+        pieces = items.pieces if isinstance(items, _Joined) else items
+        joined = "\n".join(pieces)  # type: ignore[arg-type]
         return joined, (_RAW if STYLED in joined else _NO_STYLED)
     texts: list[str] = []
     styled: dict[int, list[Any]] = {}
@@ -333,7 +354,12 @@ class Store:
                               self._queue.qsize())
                 self.dropped_lines += len(lines)
                 return
-            self._submit("lines", session_id, first_number, list(lines), dict(styles),
+            payload: list[Item] | _Joined = (
+                _Joined(["\n".join(lines)], len(lines))  # type: ignore[arg-type]
+                if isinstance(lines[0], str)
+                else list(lines)
+            )
+            self._submit("lines", session_id, first_number, payload, dict(styles),
                          self.clock())
 
     def save_screen(
@@ -456,7 +482,7 @@ class Store:
         )
 
     def _w_lines(
-        self, conn: sqlite3.Connection, session_id: str, first: int, lines: list[Item],
+        self, conn: sqlite3.Connection, session_id: str, first: int, lines: list[Item] | _Joined,
         styles: dict[int, Style], created: float,
     ) -> None:
         self._store_styles(conn, session_id, styles)
@@ -580,9 +606,13 @@ class Store:
             "SELECT id, text, runs FROM chunks WHERE id > ? AND id <= ? AND runs = ?",
             (upto, last, _RAW),
         ).fetchall()
+        # A generator, not a list: executemany takes one row at a time, so only one
+        # chunk's lines (up to MAX_CHUNK_LINES small strings) are alive at once. A list
+        # of a whole step's (a 10 MB flood: 150,000 lines) raised the heap's high-water
+        # mark by ~10 MB of pymalloc arenas that the lines kept afterwards could pin.
         conn.executemany(
             "UPDATE chunks SET text = ?, runs = ? WHERE id = ?",
-            [(*_compact(text, runs, _let_others_run), chunk) for chunk, text, runs in raw],
+            ((*_compact(text, runs, _let_others_run), chunk) for chunk, text, runs in raw),
         )
         conn.execute(
             "INSERT INTO chunks_fts(rowid, text)"
@@ -804,13 +834,22 @@ def _coalesce(ops: list[_Op]) -> list[_Op]:
             and held.args[1] + len(held.args[2]) == first
             and len(held.args[2]) + len(lines) <= MAX_CHUNK_LINES
             # a chunk is all compact entries or all Lines (_encode_lines joins entries)
-            and isinstance(held.args[2][0], str) == isinstance(lines[0], str)
+            and isinstance(held.args[2], _Joined) == isinstance(lines, _Joined)
         ):
-            held.args[2].extend(lines)
+            if isinstance(lines, _Joined):
+                held.args[2].pieces.extend(lines.pieces)
+                held.args[2].count += lines.count
+            else:
+                held.args[2].extend(lines)
             held.args[3].update(styles)
             continue
         flush(session_id)
-        pending[session_id] = _Op("lines", (session_id, first, list(lines), dict(styles), created))
+        copy = (
+            _Joined(list(lines.pieces), lines.count)
+            if isinstance(lines, _Joined)
+            else list(lines)
+        )
+        pending[session_id] = _Op("lines", (session_id, first, copy, dict(styles), created))
     for session_id in list(pending):
         flush(session_id)
     return out

@@ -612,3 +612,35 @@ def test_cleaning_a_raw_chunk_lets_other_threads_run_every_few_hundred_lines() -
     clean, _ = _compact(text, runs, lambda: pauses.append(1))
     assert clean == "\n".join("x" * 90 for _ in lines)
     assert len(pauses) >= 2 * 10  # splitting and cutting, each every _YIELD_LINES lines
+
+
+def test_a_floods_lines_wait_for_the_writer_joined_not_one_object_each(tmp_path: Path) -> None:
+    """Under a flood the writer lags the parser. What waits in its queue must be a few
+    large strings, not the entries themselves: tens of thousands of small strings raised
+    the heap's high-water mark by megabytes of arenas that stayed (decision 0016)."""
+    import sys
+
+    from terminal._lines import line_entry
+
+    st = Store(tmp_path / "s.sqlite3")  # never started: the queue keeps what it is given
+    entries = [f"flood line {i}" for i in range(5000)]
+    st.append_lines("s", 0, entries, {})
+    st.append_lines("s", 5000, [line_entry(Line((("w", 2),), wrapped=True))], {})
+    queued = [st._queue.get_nowait() for _ in range(2)]
+    held = [queued[0].args[2], queued[1].args[2]]
+    assert [len(h) for h in held] == [5000, 1]
+    # Nothing in the queue refers to the entry strings any more: only the caller does.
+    assert all(sys.getrefcount(entries[i]) == 2 for i in range(100))
+    entries.clear()
+    # ... and the writer still makes one chunk of both, read back line for line.
+    st.start()
+    try:
+        sid = new_session(st)
+        st.append_lines(sid, 0, [f"a{i}" for i in range(3)], {})
+        st.append_lines(sid, 3, [line_entry(Line((("b", 2),), wrapped=True))], {})
+        st.flush()
+        got = [ln for _, ln in st.fetch_lines(sid, 0, 4)]
+        assert got == [line("a0"), line("a1"), line("a2"), Line((("b", 2),), wrapped=True)]
+        assert st.stats()["chunks"] == 1
+    finally:
+        st.close()
