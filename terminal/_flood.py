@@ -37,6 +37,10 @@ _SGR = re.compile(r"\x1b\[[0-9;:]*m")
 # The cell left blank where a wide character did not fit: on a fresh row it has the
 # default style, over an existing row it keeps the style the cell had (as ``draw`` does).
 PAD = -1
+# The compact entry of a wrapped row in the default style: this header, the run code
+# (its length, style 0) and the text; a blank wrapped row has no runs.
+_WRAPPED = styled_entry("", "\x00\x00", True, "")[:3]
+_WRAPPED_BLANK = styled_entry("", "", True, "")
 # The style of a piece's only run when that run is a lazy history entry: a row of a
 # styled line laid out unseen, kept as the program wrote it (``terminal._lines.LAZY``).
 _LAZY_RUN = PAD - 1
@@ -418,35 +422,41 @@ def _flood_plain(screen: GridScreen, rest: list[str], cols: int) -> None:
     """ASCII lines in one style: rows are slices of the text."""
     sid = screen.sid
     fill = screen.erase_sid()
-    if max(map(len, rest)) <= cols:
+    lengths = list(map(len, rest))
+    if max(lengths) <= cols:
         texts = rest
         wraps: list[bool] | None = None
     else:
+        # Lines that fit are copied in runs (slices, in C); only the long ones are cut.
         texts, wraps = [], []
-        for line in rest:
-            if len(line) <= cols:
-                texts.append(line)
-                wraps.append(False)
+        start = 0
+        for i in [i for i, n in enumerate(lengths) if n > cols]:
+            if i > start:
+                texts += rest[start:i]
+                wraps += [False] * (i - start)
+            line = rest[i]
+            if lengths[i] <= 2 * cols:
+                texts += (line[:cols], line[cols:])
+                wraps += (True, False)
             else:
-                chunks = [line[i : i + cols] for i in range(0, len(line), cols)]
-                texts.extend(chunks)
-                wraps.extend([True] * (len(chunks) - 1))
+                chunks = [line[k : k + cols] for k in range(0, len(line), cols)]
+                texts += chunks
+                wraps += [True] * (len(chunks) - 1)
                 wraps.append(False)
+            start = i + 1
+        texts += rest[start:]
+        wraps += [False] * (len(rest) - start)
 
     def entries(a: int, b: int) -> list[Entry]:
         if sid == 0 and fill == 0:
             if wraps is None:
                 return [t.rstrip(" ") for t in texts[a:b]]
-            out: list[Entry] = []
-            for i in range(a, b):
-                text = texts[i].rstrip(" ")
-                if wraps[i]:
-                    out.append(
-                        styled_entry(text, chr(len(text)) + "\x00" if text else "", True, "")
-                    )
-                else:
-                    out.append(text)
-            return out
+            # styled_entry(text, chr(len(text)) + "\x00", True, "") for a wrapped row,
+            # spelled out: once per row of every flood the worker records.
+            return [
+                (_WRAPPED + chr(len(t)) + "\x00" + t if t else _WRAPPED_BLANK) if w else t
+                for t, w in zip([t.rstrip(" ") for t in texts[a:b]], wraps[a:b], strict=True)
+            ]
         return [
             _entry([(texts[i], sid)], wraps[i] if wraps else False, fill, cols) for i in range(a, b)
         ]
