@@ -90,8 +90,10 @@ def test_the_gui_and_ipc_load_no_openssl() -> None:
         "import sys, app.gui.main, app.gui.remote_backend, ipc.client, ipc.security, ipc.ids\n"
         "print(sorted(m for m in ('_hashlib', 'hmac', 'secrets', '_ssl') if m in sys.modules))"
     )
+    # Without pytest-cov's subprocess hooks: coverage itself imports hashlib.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COV_CORE", "COVERAGE"))}
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True,
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=Path(__file__).resolve().parents[2], env=env,
     ).stdout
     assert out.strip() == "[]"
