@@ -222,3 +222,31 @@ def test_unseen_wide_lines_at_the_margin_wrap_as_replay_does() -> None:
     whole, bytewise = whole_and_bytewise(text.encode(), 40, 4, 100)
     assert state(whole) == state(bytewise)
     assert whole.scrollback[:3] == ["日" * 20, "日" * 20, "日"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["plain text ", "x" * 30, "\r\n", "\r", "\n", "\r\n\n", " ", "é", "\x1b[1m"]
+        ),
+        max_size=40,
+    ),
+    st.lists(st.integers(1, 64), max_size=20),
+)
+def test_plain_chunks_fed_whole_equal_replay_however_they_are_cut(
+    pieces: list[str], cuts: list[int]
+) -> None:
+    """A chunk of printable ASCII and CR LF pairs skips the token pattern (one block);
+    chunks cut inside a CR LF, after an escape or a partial UTF-8 character do not."""
+    data = "".join(pieces).encode()
+    whole = Emulator(12, 4, history=50)
+    pos = 0
+    for size in cuts:
+        whole.feed(data[pos : pos + size])
+        pos += size
+    whole.feed(data[pos:])
+    bytewise = Emulator(12, 4, history=50)
+    for i in range(len(data)):
+        bytewise.feed(data[i : i + 1])
+    assert state(whole) == state(bytewise)
