@@ -27,7 +27,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from app import memtrim
 from app.session_driver import SessionDriver
-from app.worker.store import SessionRecord, Store
+from app.worker.store import JoinedEntries, SessionRecord, Store
 from app.worker.sync import ClientCursor, ScreenState
 from terminal.events import NullListener
 from terminal.frames import Frame, Line
@@ -82,7 +82,7 @@ class Hosted:
     cursors: dict[object, ClientCursor] = field(default_factory=dict)
     # Lines that entered the emulator's history since they were last handed to the
     # store: (number of the first, compact entries), from the emulator's history sink.
-    pending: list[tuple[int, list[str]]] = field(default_factory=list)
+    pending: list[tuple[int, JoinedEntries]] = field(default_factory=list)
     styles_stored: int = 0
     screen_dirty: bool = True
     exit_status: int | None = None
@@ -211,7 +211,11 @@ class SessionHost(QObject):
         # history sink), so none is lost to the bounded history however fast the flood.
         emulator: Any = session.emulator
         emulator.listener = _Events(self, sid)
-        emulator.set_history_sink(lambda first, entries: hosted.pending.append((first, entries)))
+        # Joined as they come (one C join per feed), so a flood's lines that leave the
+        # bounded history at once are freed now rather than held until the next frame.
+        emulator.set_history_sink(
+            lambda first, entries: hosted.pending.append((first, JoinedEntries.of(entries)))
+        )
         # They go to the store with each frame (_on_frame_due): at once when output is
         # idle, at most max_fps times a second under a flood -- one store operation per
         # frame rather than per read cost a 30 MB cat ~900 queue round trips.
@@ -354,12 +358,12 @@ class SessionHost(QObject):
         if self.store is None or hosted.private or not pending:
             return
         # Consecutive pieces (one per scroll or flood block) become one append.
-        merged: list[tuple[int, list[str]]] = []
+        merged: list[tuple[int, JoinedEntries]] = []
         for first, entries in pending:
             if merged and merged[-1][0] + len(merged[-1][1]) == first:
                 merged[-1][1].extend(entries)
             else:
-                merged.append((first, list(entries)))
+                merged.append((first, entries))
         styles = hosted.session.emulator.styles  # type: ignore[attr-defined]
         for first, entries in merged:
             self.store.append_lines(hosted.id, first, entries, styles.since(hosted.styles_stored))

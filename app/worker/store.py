@@ -119,14 +119,15 @@ _RAW = b"\x02"
 Item = Line | str
 
 
-class _Joined:
+class JoinedEntries:
     """Compact entries already joined by newlines, in pieces (a chunk's raw text once
-    they are joined again): how a flood's lines wait in the queue. ``append_lines``
-    joins them on the caller's thread, a C join per frame, so the lines a flood pushes
-    past the history bound are freed there and then, not held as small objects until
-    the writer gets to them; under a flood the writer lags the parser, and those small
-    objects raised the heap's high-water mark by ~5 MB of pymalloc arenas that stayed
-    (pinned by the lines kept)."""
+    they are joined again): how a flood's lines reach the store and wait for its writer.
+    The worker joins them as they enter history (``of``: one C join per feed), so the
+    lines a flood pushes past the history bound are freed there and then, not held as
+    tens of thousands of small objects until a frame hands them over and the writer
+    gets to them. Under a flood read through the relay those small objects raised the
+    heap's high-water mark by megabytes of pymalloc arenas that stayed, pinned by the
+    lines kept (decision 0016)."""
 
     __slots__ = ("count", "pieces")
 
@@ -134,14 +135,22 @@ class _Joined:
         self.pieces = pieces
         self.count = count
 
+    @classmethod
+    def of(cls, entries: Sequence[str]) -> JoinedEntries:
+        return cls(["\n".join(entries)], len(entries))
+
+    def extend(self, other: JoinedEntries) -> None:
+        self.pieces.extend(other.pieces)
+        self.count += other.count
+
     def __len__(self) -> int:
         return self.count
 
 
-def _encode_lines(items: Sequence[Item] | _Joined) -> tuple[str, bytes]:
-    if isinstance(items, _Joined) or (items and isinstance(items[0], str)):
+def _encode_lines(items: Sequence[Item] | JoinedEntries) -> tuple[str, bytes]:
+    if isinstance(items, JoinedEntries) or (items and isinstance(items[0], str)):
         # compact entries: a flood's lines
-        pieces = items.pieces if isinstance(items, _Joined) else items
+        pieces = items.pieces if isinstance(items, JoinedEntries) else items
         joined = "\n".join(pieces)  # type: ignore[arg-type]
         return joined, (_RAW if STYLED in joined else _NO_STYLED)
     texts: list[str] = []
@@ -342,11 +351,12 @@ class Store:
             self._submit("update", session_id, fields)
 
     def append_lines(
-        self, session_id: str, first_number: int, lines: Sequence[Item],
+        self, session_id: str, first_number: int, lines: Sequence[Item] | JoinedEntries,
         styles: dict[int, Style],
     ) -> None:
         """Lines that left the screen, numbered from ``first_number``: ``Line`` objects,
-        or the emulator's compact history entries (cheapest under a flood)."""
+        or the emulator's compact history entries, best already joined (``JoinedEntries``:
+        cheapest under a flood)."""
         if lines and self.enabled and session_id not in self._private:
             if self._queue.qsize() >= self.max_queued:
                 if not self.dropped_lines:
@@ -354,11 +364,13 @@ class Store:
                               self._queue.qsize())
                 self.dropped_lines += len(lines)
                 return
-            payload: list[Item] | _Joined = (
-                _Joined(["\n".join(lines)], len(lines))  # type: ignore[arg-type]
-                if isinstance(lines[0], str)
-                else list(lines)
-            )
+            payload: list[Item] | JoinedEntries
+            if isinstance(lines, JoinedEntries):
+                payload = JoinedEntries(list(lines.pieces), lines.count)
+            elif isinstance(lines[0], str):
+                payload = JoinedEntries.of(lines)  # type: ignore[arg-type]
+            else:
+                payload = list(lines)
             self._submit("lines", session_id, first_number, payload, dict(styles),
                          self.clock())
 
@@ -482,8 +494,8 @@ class Store:
         )
 
     def _w_lines(
-        self, conn: sqlite3.Connection, session_id: str, first: int, lines: list[Item] | _Joined,
-        styles: dict[int, Style], created: float,
+        self, conn: sqlite3.Connection, session_id: str, first: int,
+        lines: list[Item] | JoinedEntries, styles: dict[int, Style], created: float,
     ) -> None:
         self._store_styles(conn, session_id, styles)
         text, runs = _encode_lines(lines)
@@ -834,19 +846,18 @@ def _coalesce(ops: list[_Op]) -> list[_Op]:
             and held.args[1] + len(held.args[2]) == first
             and len(held.args[2]) + len(lines) <= MAX_CHUNK_LINES
             # a chunk is all compact entries or all Lines (_encode_lines joins entries)
-            and isinstance(held.args[2], _Joined) == isinstance(lines, _Joined)
+            and isinstance(held.args[2], JoinedEntries) == isinstance(lines, JoinedEntries)
         ):
-            if isinstance(lines, _Joined):
-                held.args[2].pieces.extend(lines.pieces)
-                held.args[2].count += lines.count
+            if isinstance(lines, JoinedEntries):
+                held.args[2].extend(lines)
             else:
                 held.args[2].extend(lines)
             held.args[3].update(styles)
             continue
         flush(session_id)
         copy = (
-            _Joined(list(lines.pieces), lines.count)
-            if isinstance(lines, _Joined)
+            JoinedEntries(list(lines.pieces), lines.count)
+            if isinstance(lines, JoinedEntries)
             else list(lines)
         )
         pending[session_id] = _Op("lines", (session_id, first, copy, dict(styles), created))
