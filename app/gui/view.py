@@ -144,6 +144,7 @@ class TerminalView(QWidget):
         self._top: int | None = None  # absolute number of the top row; None = follow
         self._fetched: OrderedDict[int, Line] = OrderedDict()
         self._grid = (0, 0)
+        self._grid_sent = (0, 0)  # the grid the session was last told
         self._shown_once = False
         self._font_size = self.settings.font_size
         self.selection: Selection | None = None
@@ -261,9 +262,18 @@ class TerminalView(QWidget):
         self._grid = (columns, rows)
         if self.isVisible() and self._shown_once:
             self._show_overlay(f"{columns}×{rows}")
-        self.handle.resize(columns, rows)
+        self._send_grid()
         self.grid_resized.emit(columns, rows)
         self._update_scrollbar()
+
+    def _send_grid(self) -> None:
+        """Tell the session the grid, once the view is on screen: the sizes a window
+        passes through while it is built would resize a running session (one reopened
+        after the GUI was killed) and cut its screen to a width it never had."""
+        if not self.isVisible() or self._grid == self._grid_sent:
+            return
+        self._grid_sent = self._grid
+        self.handle.resize(*self._grid)
 
     def _layout_children(self) -> None:
         width = self.scrollbar.sizeHint().width()
@@ -280,6 +290,7 @@ class TerminalView(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self._update_grid()
+        self._send_grid()
         self._shown_once = True
 
     def changeEvent(self, event: QEvent) -> None:

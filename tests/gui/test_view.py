@@ -471,3 +471,23 @@ def test_scheme_and_settings_apply(env: Env) -> None:
     assert env.view.grid_size()[0] < env.columns  # bigger font, fewer columns
     env.view.apply_settings(ViewSettings(scheme="no-such-scheme"))
     assert env.view.palette_.background == QColor("#1c1917")  # the default scheme
+
+
+def test_a_view_tells_its_session_the_grid_only_once_it_is_on_screen(qtbot: Any) -> None:
+    """A window passes through provisional sizes while it is built. A reopened session
+    (the GUI was killed; the shell runs on) told one of them would have its screen cut
+    to a width it never had, and widening again cannot bring the text back."""
+    handle = FakeHandle([])
+    view = TerminalView(handle, ViewSettings())
+    qtbot.addWidget(view)
+    for width in (120, 300, 200):
+        view.resize(width, 150)
+    assert handle.sizes == []
+    view.resize(400, 240)
+    view.show()
+    qtbot.waitExposed(view)
+    assert handle.sizes == [view.grid_size()]
+    m = view.painter.metrics
+    view.resize(view.width() + int(m.width * 2), view.height())
+    assert handle.sizes[-1] == (view.grid_size()[0], view.grid_size()[1])
+    assert len(handle.sizes) == 2
