@@ -3,7 +3,9 @@
 What it does: starts the child with ``ptyprocess`` (``forkpty``: a new session whose
 controlling terminal is the new pseudo-terminal) by the absolute path found on the child's
 own PATH; sets the size, IUTF8 and the working directory in the child before ``exec``;
-reads and writes the master side without ever blocking; resizes with ``TIOCSWINSZ`` (the
+reads and writes the master side without ever blocking -- or, with ``relay`` (Linux),
+has two ``cat`` processes do the master's blocking I/O while the owner reads and writes
+their pipes without blocking (``_Relay``, decision 0016); resizes with ``TIOCSWINSZ`` (the
 kernel sends the foreground process group SIGWINCH); hangs up, kills and reaps the child;
 names the foreground process group's leader and its working directory from ``/proc``
 (Linux).

@@ -9,7 +9,8 @@ program's exit exactly once, with its status.
 
 What it does not do: it watches nothing and has no timers or threads. The owner, the
 worker under a Qt ``QSocketNotifier`` or the GUI's local fallback, watches ``fd`` for
-readability always and for writability while ``wants_write``; stops watching once ``eof``
+readability always and ``write_fd`` (the same descriptor unless the terminal is relayed)
+for writability while ``wants_write``; stops watching once ``eof``
 (the descriptor then stays readable for ever), and calls ``close`` after it stopped. It
 also calls ``check_exit`` on a slow timer: a shell that exits while a job it put in the
 background still holds the terminal open produces no end of output to notice.

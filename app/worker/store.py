@@ -848,10 +848,7 @@ def _coalesce(ops: list[_Op]) -> list[_Op]:
             # a chunk is all compact entries or all Lines (_encode_lines joins entries)
             and isinstance(held.args[2], JoinedEntries) == isinstance(lines, JoinedEntries)
         ):
-            if isinstance(lines, JoinedEntries):
-                held.args[2].extend(lines)
-            else:
-                held.args[2].extend(lines)
+            held.args[2].extend(lines)  # JoinedEntries.extend or list.extend, alike
             held.args[3].update(styles)
             continue
         flush(session_id)
