@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 import pytest
+from ipc_helpers import FakeClock
 
 from ipc import errors
 from ipc.breaker import (
@@ -19,17 +20,6 @@ from ipc.breaker import (
     State,
     Transition,
 )
-
-
-class FakeClock:
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def make(clock: FakeClock, **overrides: Any) -> CircuitBreaker:
