@@ -354,6 +354,7 @@ def _flood(screen: GridScreen, rest: list[str]) -> None:
     # they may put their cells off. The rest are drawn; making their cells at once is
     # cheaper than measuring them first.
     unseen = len(rest) - screen.lines
+    last = len(rest) - 1  # its width places the cursor: its cells are made
     # Of those, lines past the rows drawn over the screen below the cursor may even put
     # off their styles, unless something (the worker's transcript) listens to history.
     lazy_from = screen.bottom - screen.y if screen.history.sink is None else unseen
@@ -367,8 +368,8 @@ def _flood(screen: GridScreen, rest: list[str]) -> None:
                     continue
                 runs: Runs = [(line, sid)]
             else:
-                if i < unseen and not fill and _unmade_fits(line, cols):
-                    append(([((line,), sid)], False, fill))  # cells made if ever drawn
+                if not fill and i != last and _unmade_fits(line, cols):
+                    append(([((line,), sid)], False, fill))  # cells made if ever written
                     continue
                 cells = to_cells(line, False, False)[0]
                 if len(cells) <= cols:
@@ -498,6 +499,11 @@ def _unmade_fits(text: str, columns: int) -> bool:
 
 
 def _row(runs: Runs, wrapped: bool, fill: int, cols: int) -> Row:
+    if len(runs) == 1 and runs[0][0].__class__ is tuple and runs[0][1] == fill == 0:
+        # Non-ASCII text in the default style whose cells were put off: a lazy row that
+        # makes them only if something writes to it (a 4 KiB read at 200x60 draws a
+        # screenful the next read scrolls away).
+        return Row.from_text(runs[0][0], 0, cols, wrapped)
     made = _made(runs)
     if len(made) == 1 and made[0][1] != PAD:
         return Row.from_text(made[0][0], made[0][1], cols, wrapped, fill)

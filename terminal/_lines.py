@@ -55,7 +55,9 @@ class Row:
 
     __slots__ = ("_src", "chars", "line", "mark", "styles", "wrapped")
 
-    _src: tuple[str | list[str], int, int, int]  # (text or cells, style, fill, columns)
+    # (text or cells, style, fill, columns); a 1-tuple holds non-ASCII text whose cells
+    # are made here, joined they are the text itself (see ``terminal._flood._row``)
+    _src: tuple[str | list[str] | tuple[str], int, int, int]
 
     def __init__(self, columns: int, sid: int = 0) -> None:
         self.chars: list[str] = [" "] * columns
@@ -70,6 +72,10 @@ class Row:
             if name not in ("chars", "styles"):
                 raise AttributeError(name)
             text, sid, fill, columns = self._src  # only a lazy row lacks its lists
+            if text.__class__ is tuple:  # non-ASCII text whose cells were put off
+                from terminal._flood import to_cells  # (a cycle at import time)
+
+                text = to_cells(text[0], False, False)[0]
             pad = columns - len(text)
             self.chars = [*text, *(" " * pad)]
             self.styles = [sid] * columns if sid == fill else [sid] * len(text) + [fill] * pad
@@ -77,7 +83,8 @@ class Row:
 
     @classmethod
     def from_text(
-        cls, text: str | list[str], sid: int, columns: int, wrapped: bool, fill: int = 0
+        cls, text: str | list[str] | tuple[str], sid: int, columns: int, wrapped: bool,
+        fill: int = 0,
     ) -> Row:
         """A (lazy) row holding ``text`` from column 0 -- ASCII, or cells (``""`` after a
         wide character) -- at most ``columns`` cells, the rest blank in style ``fill``."""
@@ -88,7 +95,10 @@ class Row:
         if sid != fill:
             row.line = None
             return row
-        joined = text if text.__class__ is str else "".join(text)
+        if text.__class__ is tuple:
+            joined = text[0]  # type: ignore[index]
+        else:
+            joined = text if text.__class__ is str else "".join(text)
         if sid:
             row.line = Line(((joined + " " * (columns - len(text)), sid),), wrapped)
         else:

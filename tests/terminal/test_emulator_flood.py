@@ -6,6 +6,9 @@ ordinary draw/CR/LF/SGR path: it is the reference the whole-chunk feed is checke
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -249,4 +252,37 @@ def test_plain_chunks_fed_whole_equal_replay_however_they_are_cut(
     bytewise = Emulator(12, 4, history=50)
     for i in range(len(data)):
         bytewise.feed(data[i : i + 1])
+    assert state(whole) == state(bytewise)
+
+
+def test_drawn_rows_of_wide_and_combining_text_put_their_cells_off_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 4 KiB read at 200x60 draws about a screenful that the next read scrolls away:
+    rows of non-ASCII text in the default style scrolled in keep their text, and make
+    their cells only when something reads or writes them; what they then hold is what
+    replay gives."""
+    import terminal._flood as flood
+
+    made: list[str] = []
+    real = flood.to_cells
+
+    def counting(text: str, joining: bool = False, before: bool = True) -> Any:
+        made.append(text)
+        return real(text, joining, before)
+
+    monkeypatch.setattr(flood, "to_cells", counting)
+    text = "x\r\n" * 10 + "".join(f"日本{i} e\u0301 語\r\n" for i in range(5)) + "end"
+    whole = Emulator(20, 8, history=100)
+    whole.feed(text.encode())
+    drawn = whole.rows[2:7]  # scrolled in fresh (rows drawn over in place make cells)
+    assert [row.to_line().text for row in drawn] == [f"日本{i} e\u0301 語" for i in range(5)]
+    assert made == []  # nothing cut into cells yet
+    bytewise = Emulator(20, 8, history=100)
+    for k in range(len(text.encode())):
+        bytewise.feed(text.encode()[k : k + 1])
+    assert state(whole) == state(bytewise)  # reads every cell: makes them
+    assert len(made) == 5
+    for e in (whole, bytewise):
+        e.feed(b"\x1b[3;2HX\x1b[5;1H\x1b[1P")  # writes into two of those rows
     assert state(whole) == state(bytewise)
