@@ -382,9 +382,9 @@ def _flood(screen: GridScreen, rest: list[str]) -> None:
             # Styled ASCII that will scroll away unseen, ending in a reset (``ls``,
             # ``git log``, compilers): the style after it is the reset's, found in the
             # cache, and its own styles are resolved only if it is ever read.
-            last = line.rfind("\x1b[")
-            reset = "0" if line.startswith("\x1b[0m", last) else None
-            if reset is None and line.startswith("\x1b[m", last):
+            final_sgr = line.rfind("\x1b[")
+            reset = "0" if line.startswith("\x1b[0m", final_sgr) else None
+            if reset is None and line.startswith("\x1b[m", final_sgr):
                 reset = ""
             if reset is not None:
                 if len(_SGR.sub("", line)) <= cols:

@@ -154,14 +154,17 @@ STYLED_WORDS = [
     st.integers(1, 5),
     st.sampled_from([4, 100]),
     st.booleans(),
+    st.sampled_from(["", "tail", "日本語", "e\u0301x"]),
 )
 def test_styled_lines_scrolled_away_unseen_equal_replay(
-    lines: list[tuple[list[str], str]], columns: int, rows: int, history: int, link: bool
+    lines: list[tuple[list[str], str]], columns: int, rows: int, history: int, link: bool,
+    last: str,
 ) -> None:
     """Styled lines a flood lays out unseen are kept as the program wrote them and
     resolved when read (terminal._lines.LAZY): wrapped, with backgrounds, inside a
-    hyperlink (which SGR 0 keeps), what is read is what replay gives."""
-    text = "".join("".join(words) + end + "\r\n" for words, end in lines)
+    hyperlink (which SGR 0 keeps), what is read is what replay gives; and the line the
+    cursor ends on (of any kind) still places it."""
+    text = "".join("".join(words) + end + "\r\n" for words, end in lines) + last
     if link:
         text = "\x1b]8;;https://example.com\x1b\\" + text
     whole, bytewise = whole_and_bytewise(text.encode(), columns, rows, history)
@@ -285,4 +288,14 @@ def test_drawn_rows_of_wide_and_combining_text_put_their_cells_off_too(
     assert len(made) == 5
     for e in (whole, bytewise):
         e.feed(b"\x1b[3;2HX\x1b[5;1H\x1b[1P")  # writes into two of those rows
+    assert state(whole) == state(bytewise)
+
+
+def test_a_last_wide_line_after_lazy_styled_lines_places_the_cursor() -> None:
+    """Regression: the lazy branch reused the name of the index of the line whose width
+    places the cursor, so a last non-ASCII line kept its text and the cursor went to
+    column 1 instead of 6."""
+    text = "".join(f"\x1b[31mred {i}\x1b[0m\r\n" for i in range(40)) + "日本語"
+    whole, bytewise = whole_and_bytewise(text.encode(), 20, 5, 100)
+    assert whole.cursor == (6, 4)
     assert state(whole) == state(bytewise)
