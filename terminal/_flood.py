@@ -387,13 +387,11 @@ def _flood(screen: GridScreen, rest: list[str]) -> None:
             if reset is None and line.startswith("\x1b[m", final_sgr):
                 reset = ""
             if reset is not None:
-                if len(_SGR.sub("", line)) <= cols:
-                    append(([(LAZY + "\x00" + chr(sid) + chr(cols) + line, _LAZY_RUN)], False, 0))
-                else:
-                    head = chr(sid) + chr(cols)
-                    for k, raw in enumerate(rows := _lazy_rows(line, cols)):
-                        flags = (k < len(rows) - 1) | (k > 0) << 1
-                        append(([(LAZY + chr(flags) + head + raw, _LAZY_RUN)], False, 0))
+                rows = [line] if len(_SGR.sub("", line)) <= cols else _lazy_rows(line, cols)
+                head = chr(sid) + chr(cols)
+                for k, raw in enumerate(rows):
+                    flags = (k < len(rows) - 1) | (k > 0) << 1  # wrapped, continuation
+                    append(([(LAZY + chr(flags) + head + raw, _LAZY_RUN)], False, 0))
                 # SGR 0 keeps only what SGR cannot change (the hyperlink): from the
                 # style at the start it gives what it gives from the one before it.
                 key = (sid, reset)
