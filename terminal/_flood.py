@@ -530,7 +530,7 @@ def _entry(runs: Runs, wrapped: bool, fill: int, cols: int) -> Entry:
         ]
         sids = [sid for _, sid in runs]
         if PAD not in sids and "" not in texts:
-            # Runs from _line_runs never repeat a style next to each other.
+            # Runs from _sgr_runs never repeat a style next to each other.
             last = sids[-1]
             if last == 0:
                 trimmed = texts[-1].rstrip(" ")
