@@ -17,7 +17,14 @@ it started at the end. Tabs run ``sh`` with the plain prompt ``bench$ `` and the
   the marker echoed after it. Beside it, in the same run: the same bytes (with the
   PTY's CR LF) fed to ``terminal.emulator.Emulator(80, 24, history=10000)`` in 64 KiB
   chunks in this process (the emulator-alone figure), and ``cat`` through a bare PTY
-  drained without emulation (the floor), and ``cat FILE > /dev/null``.
+  drained without emulation (the floor), and ``cat FILE > /dev/null``. And the
+  **ceiling**: ``cat`` on a PTY read as the worker reads it (the relay, 128 KiB per turn)
+  by a consumer that only burns, per byte, the CPU the emulator alone took: what a stack
+  with no overhead of its own (no frames, store, GUI) reaches on this machine, where the
+  PTY, ``cat`` and the relay share the CPUs with the parser. Its ratio to the emulator
+  alone bounds what the cat target can show here. The stack's row also gives the CPU the
+  worker's main thread and its other threads (the store's writer), the GUI and all CPUs
+  together spent during the ``cat``. ``--only throughput`` runs just these.
 * **keystroke -> painted echo**: printable keys sent to the view with ``QTest.keyClick``
   (so through ``keyPressEvent``, ``terminal.keys``, the client, the worker, the PTY's
   echo, a frame, the replica) until a paint of the view shows the new character at the
@@ -176,6 +183,51 @@ def pty_floor(path: Path) -> dict[str, Any]:
     return {"bytes": size, "pty_bytes": got, "seconds": seconds, "mbps": size / MB / seconds}
 
 
+def pty_ceiling(path: Path, emulator_mbps: float) -> dict[str, Any]:
+    """``cat FILE`` on a PTY read the way the worker reads it (``terminal.pty.spawn`` with
+    the relay, up to ``READ_BUDGET`` per turn), by a consumer that spends on each byte
+    exactly the CPU the emulator alone spent (a busy loop on this thread's CPU clock) and
+    does nothing else: no frames, no store, no GUI. What a stack without any overhead of
+    its own could reach on this machine, where the PTY and the relay share the CPUs with
+    the parser; its ratio to the emulator alone is the most the cat target can show here.
+    Also the CPU the PTY side (``cat``, the relay, the kernel) used meanwhile."""
+    import select
+
+    from app.worker.host import READ_BUDGET
+    from terminal.pty import spawn
+
+    per_byte = 1.0 / (emulator_mbps * MB)
+    busy = machine_busy_seconds()
+    own = time.thread_time()
+    start = time.perf_counter()
+    pty = spawn(["cat", str(path)], relay=True)
+    got = 0
+    try:
+        while not pty.eof:
+            select.select([pty.fd], [], [], 1.0)
+            data = pty.read(READ_BUDGET)
+            got += len(data)
+            until = time.thread_time() + len(data) * per_byte
+            while time.thread_time() < until:
+                pass
+        pty.wait(10)
+    finally:
+        pty.close()
+    seconds = time.perf_counter() - start
+    consumer = time.thread_time() - own
+    size = path.stat().st_size
+    mbps = size / MB / seconds
+    return {
+        "bytes": size,
+        "pty_bytes": got,
+        "seconds": seconds,
+        "mbps": mbps,
+        "ratio": mbps / emulator_mbps,
+        "consumer_cpu_s": consumer,
+        "pty_side_cpu_s": machine_busy_seconds() - busy - consumer,
+    }
+
+
 def cat_devnull(path: Path) -> dict[str, Any]:
     start = time.perf_counter()
     subprocess.run(["sh", "-c", f"cat '{path}' > /dev/null"], check=False)
@@ -224,8 +276,32 @@ def relays_mem(worker: int) -> dict[str, float]:
 # -- the worker --------------------------------------------------------------------------
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of ``pid`` so far (0.0 if it is gone)."""
+    return cpu_seconds_of(f"/proc/{pid}/stat")
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all CPUs spent busy (not idle, not waiting for I/O) since boot."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds so far of ``pid``'s main thread and of its other threads together
+    (Python 3.11 does not name threads for the kernel)."""
+    out: dict[str, float] = {}
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        name = "main" if tid == str(pid) else "others"
+        out[name] = out.get(name, 0.0) + cpu_seconds_of(f"/proc/{pid}/task/{tid}/stat")
+    return out
+
+
+def cpu_seconds_of(stat: str) -> float:
+    try:
+        fields = Path(stat).read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -596,6 +672,7 @@ def cat_through(gui: Gui, view: Any, path: Path, mark: int) -> dict[str, float]:
     wpid = worker_pid(Path(os.environ["EMBERTERM_HOME"]))
     try:
         cpu = cpu_seconds(os.getpid()), cpu_seconds(wpid)
+        threads, busy = thread_cpu_seconds(wpid), machine_busy_seconds()
         start = time.perf_counter()
         view.handle.write(f"cat '{path}'; echo MARK-$(({mark - 1}+1))\n".encode())
         size_mb = path.stat().st_size / MB
@@ -606,6 +683,12 @@ def cat_through(gui: Gui, view: Any, path: Path, mark: int) -> dict[str, float]:
             "seconds": seconds,
             "gui_cpu_s": cpu_seconds(os.getpid()) - cpu[0],
             "worker_cpu_s": cpu_seconds(wpid) - cpu[1],
+            "worker_threads_cpu_s": {
+                name: round(t - threads.get(name, 0.0), 3)
+                for name, t in thread_cpu_seconds(wpid).items()
+                if t - threads.get(name, 0.0) > 0
+            },
+            "machine_busy_s": machine_busy_seconds() - busy,
         }
     finally:
         gui.hooks.remove(hook)
@@ -859,10 +942,15 @@ def run(args: argparse.Namespace, home: Path) -> dict[str, Any]:
     big = corpus(size_mb)
     guarded(results, "emulator_alone", lambda: emulator_alone(big))
     guarded(results, "pty_floor", lambda: pty_floor(big))
+    alone = results.get("emulator_alone", {}).get("mbps")
+    if alone:
+        guarded(results, "pty_ceiling", lambda: pty_ceiling(big, alone))
     guarded(results, "cat_devnull", lambda: cat_devnull(big))
+    throughput_only = args.only == "throughput"
     # Before this process maps Qt: PSS of the GUI is not shared with the benchmark.
-    guarded(results, "memory", lambda: phase_memory(home, corpus(mem_mb)))
-    guarded(results, "startup", lambda: phase_startup(home, runs))
+    if not throughput_only:
+        guarded(results, "memory", lambda: phase_memory(home, corpus(mem_mb)))
+        guarded(results, "startup", lambda: phase_startup(home, runs))
 
     gui = Gui()
     try:
@@ -880,6 +968,8 @@ def run(args: argparse.Namespace, home: Path) -> dict[str, Any]:
                 "target_ratio": TARGETS["throughput_ratio"],
                 "pass": ratio >= TARGETS["throughput_ratio"],
             }
+        if throughput_only:
+            return results
         guarded(results, "stall", lambda: phase_stall(gui, view, corpus(stall_mb)))
         idle = guarded(results, "latency_idle", lambda: phase_latency(gui, view, keys, args.seed))
         if "p50_ms" in idle:
@@ -897,7 +987,7 @@ def run(args: argparse.Namespace, home: Path) -> dict[str, Any]:
     finally:
         results["meta"]["worker_pid"] = worker_pid(home)
         gui.close()
-    results["meta"]["loadavg_end"] = Path("/proc/loadavg").read_text().strip()
+        results["meta"]["loadavg_end"] = Path("/proc/loadavg").read_text().strip()
     return results
 
 
@@ -942,6 +1032,17 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 "-",
             )
         )
+    if results.get("pty_ceiling") and not broken("pty_ceiling"):
+        c = results["pty_ceiling"]
+        rows.append(
+            (
+                "ceiling: relayed PTY into a consumer costing the emulator's CPU per byte",
+                f"{c['mbps']:.1f} MB/s, x{c['ratio']:.2f} of emulator alone (PTY side "
+                f"{c['pty_side_cpu_s']:.2f} CPU s, consumer {c['consumer_cpu_s']:.2f})",
+                "reference",
+                "-",
+            )
+        )
     if not broken("cat_devnull"):
         rows.append(
             ("cat > /dev/null", f"{results['cat_devnull']['mbps']:.0f} MB/s", "reference", "-")
@@ -951,7 +1052,8 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         t = results.get("throughput")
         value = (
             f"{s['mbps']:.1f} MB/s ({s['seconds']:.2f} s for {s['bytes'] / MB:.0f} MB; "
-            f"CPU s: worker {s['worker_cpu_s']:.2f}, GUI {s['gui_cpu_s']:.2f})"
+            f"CPU s: worker {s['worker_cpu_s']:.2f}, GUI {s['gui_cpu_s']:.2f}, "
+            f"all CPUs busy {s['machine_busy_s']:.2f} of {os.cpu_count() * s['seconds']:.2f})"
         )
         if t:
             value += f", x{t['ratio']:.2f} of emulator alone"
@@ -1050,7 +1152,10 @@ def main(argv: list[str] | None = None) -> int:
         help="the worker reads its terminals itself (worker.relay = false)",
     )
     parser.add_argument(
-        "--only", choices=("startup",), help="run only this phase (start-up: a quick check)"
+        "--only",
+        choices=("startup", "throughput"),
+        help="run only this phase (start-up; or throughput: emulator alone, the PTY floor "
+        "and cat through the stack, nothing else)",
     )
     parser.add_argument(
         "--no-pyc", action="store_true",

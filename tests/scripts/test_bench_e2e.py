@@ -57,6 +57,11 @@ def test_smallest_run_reports_every_metric_with_numbers(tmp_path: Path) -> None:
 
     for key in ("emulator_alone", "pty_floor", "cat_devnull", "stack"):
         assert number(results[key]["mbps"]) and results[key]["mbps"] > 0, key
+    ceiling = results["pty_ceiling"]
+    assert number(ceiling["mbps"]) and number(ceiling["ratio"]) and ceiling["ratio"] > 0
+    assert ceiling["pty_bytes"] >= ceiling["bytes"]  # the whole file came through the relay
+    assert number(results["stack"]["machine_busy_s"])
+    assert number(results["stack"]["worker_threads_cpu_s"]["main"])
     throughput = results["throughput"]
     assert number(throughput["ratio"]) and isinstance(throughput["pass"], bool)
     for key in ("latency_idle", "latency_flood"):
@@ -78,7 +83,7 @@ def test_smallest_run_reports_every_metric_with_numbers(tmp_path: Path) -> None:
         assert len(start["runs_s"]) == 1
     assert {"loadavg_start", "loadavg_end"} <= results["meta"].keys()
     whats = [row["what"] for row in results["table"]]
-    assert len(whats) == 10 and all(
+    assert len(whats) == 11 and all(
         row["verdict"] in ("PASS", "FAIL", "-") for row in results["table"]
     )
     # The worker it started is gone with its private home.
