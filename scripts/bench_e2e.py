@@ -24,7 +24,10 @@ it started at the end. Tabs run ``sh`` with the plain prompt ``bench$ `` and the
   PTY, ``cat`` and the relay share the CPUs with the parser. Its ratio to the emulator
   alone bounds what the cat target can show here. The stack's row also gives the CPU the
   worker's main thread and its other threads (the store's writer), the GUI and all CPUs
-  together spent during the ``cat``. ``--only throughput`` runs just these.
+  together spent during the ``cat``, and how long the worker's main thread was ready to
+  run but waited for a CPU (``/proc/PID/task/PID/schedstat``: the parser preempted by
+  ``cat``, the relay, the kernel's tty work, the store or the GUI). ``--only
+  throughput`` runs just these.
 * **keystroke -> painted echo**: printable keys sent to the view with ``QTest.keyClick``
   (so through ``keyPressEvent``, ``terminal.keys``, the client, the worker, the PTY's
   echo, a frame, the replica) until a paint of the view shows the new character at the
@@ -297,6 +300,14 @@ def thread_cpu_seconds(pid: int) -> dict[str, float]:
         name = "main" if tid == str(pid) else "others"
         out[name] = out.get(name, 0.0) + cpu_seconds_of(f"/proc/{pid}/task/{tid}/stat")
     return out
+
+
+def waited_to_run_seconds(pid: int) -> float:
+    """Seconds ``pid``'s main thread has spent runnable but waiting for a CPU (schedstat)."""
+    try:
+        return int(Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def cpu_seconds_of(stat: str) -> float:
@@ -673,6 +684,7 @@ def cat_through(gui: Gui, view: Any, path: Path, mark: int) -> dict[str, float]:
     try:
         cpu = cpu_seconds(os.getpid()), cpu_seconds(wpid)
         threads, busy = thread_cpu_seconds(wpid), machine_busy_seconds()
+        queued = waited_to_run_seconds(wpid)
         start = time.perf_counter()
         view.handle.write(f"cat '{path}'; echo MARK-$(({mark - 1}+1))\n".encode())
         size_mb = path.stat().st_size / MB
@@ -689,6 +701,8 @@ def cat_through(gui: Gui, view: Any, path: Path, mark: int) -> dict[str, float]:
                 if t - threads.get(name, 0.0) > 0
             },
             "machine_busy_s": machine_busy_seconds() - busy,
+            # runnable, but another thread or process had the CPU
+            "worker_main_waited_for_cpu_s": waited_to_run_seconds(wpid) - queued,
         }
     finally:
         gui.hooks.remove(hook)
@@ -1052,7 +1066,9 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         t = results.get("throughput")
         value = (
             f"{s['mbps']:.1f} MB/s ({s['seconds']:.2f} s for {s['bytes'] / MB:.0f} MB; "
-            f"CPU s: worker {s['worker_cpu_s']:.2f}, GUI {s['gui_cpu_s']:.2f}, "
+            f"CPU s: worker {s['worker_cpu_s']:.2f} (main thread "
+            f"{s['worker_threads_cpu_s'].get('main', 0):.2f}, which also waited "
+            f"{s['worker_main_waited_for_cpu_s']:.2f} s for a CPU), GUI {s['gui_cpu_s']:.2f}, "
             f"all CPUs busy {s['machine_busy_s']:.2f} of {os.cpu_count() * s['seconds']:.2f})"
         )
         if t:

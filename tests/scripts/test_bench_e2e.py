@@ -62,6 +62,7 @@ def test_smallest_run_reports_every_metric_with_numbers(tmp_path: Path) -> None:
     assert ceiling["pty_bytes"] >= ceiling["bytes"]  # the whole file came through the relay
     assert number(results["stack"]["machine_busy_s"])
     assert number(results["stack"]["worker_threads_cpu_s"]["main"])
+    assert number(results["stack"]["worker_main_waited_for_cpu_s"])
     throughput = results["throughput"]
     assert number(throughput["ratio"]) and isinstance(throughput["pass"], bool)
     for key in ("latency_idle", "latency_flood"):
