@@ -5,7 +5,8 @@ controlling terminal is the new pseudo-terminal) by the absolute path found on t
 own PATH; sets the size, IUTF8 and the working directory in the child before ``exec``;
 reads and writes the master side without ever blocking -- or, with ``relay`` (Linux),
 has two ``cat`` processes do the master's blocking I/O while the owner reads and writes
-their pipes without blocking (``_Relay``, decision 0016); resizes with ``TIOCSWINSZ`` (the
+their pipes without blocking (``_Relay``, decision 0016), and reads the master itself if a
+relay ``cat`` dies while the terminal lives on; resizes with ``TIOCSWINSZ`` (the
 kernel sends the foreground process group SIGWINCH); hangs up, kills and reaps the child;
 names the foreground process group's leader and its working directory from ``/proc``
 (Linux).
@@ -29,7 +30,9 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
+import logging
 import os
+import select
 import shutil
 import signal
 import struct
@@ -53,6 +56,8 @@ from terminal.pty import (
     default_argv,
     resolve_program,
 )
+
+log = logging.getLogger(__name__)
 
 __all__ = ["PosixPty", "spawn_posix"]
 
@@ -147,9 +152,14 @@ class _Relay:
             if fd >= 0:
                 os.close(fd)
         self.read_fd = self.write_fd = -1
+        self.stop()
+
+    def stop(self) -> None:
+        """End both ``cat``s (killed and reaped); our ends of the pipes stay open."""
         for proc in self._procs:
             proc.kill()
             proc.wait()
+        self._procs = []
 
 
 def _relay_program() -> str | None:
@@ -317,6 +327,7 @@ class PosixPty:
         # One buffer rather than a deque of chunks: deleting from the front of a
         # bytearray is cheap in CPython, and os.write takes it without a copy.
         self._out = bytearray()
+        self._draining: _Relay | None = None  # a dropped relay whose pipe is still read
         self._eof = False
 
     # -- identity and state -----------------------------------------------------------
@@ -381,6 +392,13 @@ class PosixPty:
                 return b""
             raise PtyError(f"reading the terminal of pid {self.pid} failed: {exc}") from exc
         if not data:
+            if self._draining is not None or (self._relay is not None and self._drop_relay()):
+                # The terminal lives on and a dropped relay's pipe is empty: the master
+                # takes over its descriptor number, so the owner's watch carries on.
+                relay, self._draining = self._draining, None
+                assert relay is not None
+                os.dup2(self._fd, relay.read_fd)
+                return b""
             self._eof = True
         return data
 
@@ -405,14 +423,45 @@ class PosixPty:
             except BlockingIOError:
                 return
             except OSError as exc:
-                # EPIPE: the relay's writer is gone with the terminal.
+                # EPIPE: the relay's writer is gone, with the terminal or on its own.
                 if exc.errno not in (errno.EIO, errno.EPIPE):
                     raise PtyError(f"writing to pid {self.pid} failed: {exc}") from exc
+                if self._relay is not None and self._drop_relay():
+                    continue  # the terminal lives on: write the master itself
                 # Nobody holds the slave open any more: the input can never be read.
                 self._out.clear()
                 self._eof = True
                 return
             del self._out[:written]
+
+    def _drop_relay(self) -> bool:
+        """A relay ``cat`` ended (our read saw its pipe's end, or a write its EPIPE).
+
+        If the terminal ended, so did the ``cat``s, as they should at the end of output:
+        False, and nothing changes. If the terminal lives on (a ``cat`` was killed on its
+        own), end the other ``cat`` too and go on without them: True. Input goes to the
+        master at once; output is read from the relay's pipe until it is empty, then from
+        the master (``read``). Bytes a dying ``cat`` held itself, and input still queued
+        for the writing one, are lost; nothing after them.
+
+        The master takes over the relay's descriptor numbers (``dup2``), so an owner that
+        watches ``fd`` and ``write_fd`` (``QSocketNotifier``s) goes on unaware."""
+        relay = self._relay
+        assert relay is not None
+        probe = select.poll()
+        probe.register(self._fd, select.POLLIN)
+        if dict(probe.poll(0)).get(self._fd, 0) & select.POLLHUP:
+            return False  # the slave side is closed: this is the terminal's end
+        self._relay, self._draining = None, relay
+        relay.stop()  # neither cat may read or write the master beside us from now on
+        os.set_blocking(self._fd, False)
+        os.dup2(self._fd, relay.write_fd)
+        log.warning(
+            "a relay of pid %d's terminal ended while the terminal lives on; "
+            "reading and writing the terminal directly from now on",
+            self.pid,
+        )
+        return True
 
     def resize(self, cols: int, rows: int) -> None:
         if cols < 1 or rows < 1:
@@ -479,6 +528,9 @@ class PosixPty:
     def _close_fd(self) -> None:
         if self._fd >= 0:
             fd, self._fd = self._fd, -1
+            for own in {self._read_fd, self._write_fd} - {fd, -1}:
+                if self._relay is None:  # a dropped relay's numbers (copies of fd by now)
+                    os.close(own)
             self._read_fd = self._write_fd = -1
             self._out.clear()
             if self._relay is not None:

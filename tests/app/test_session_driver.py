@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 from typing import Any
 
 import pytest
@@ -66,6 +69,27 @@ def test_typed_input_and_a_large_paste_arrive(qtbot, relayed: bool) -> None:
     driver.write(b"\x04")
     run_until(qtbot, lambda: rec.exits, timeout=30_000)
     assert str(len(line) * 1024) in rec.text()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the relay is Linux's")
+@pytest.mark.parametrize("which", [0, 1], ids=["output-cat", "input-cat"])
+def test_a_killed_relay_cat_does_not_end_the_tab(qtbot, which: int) -> None:
+    """The notifiers go on watching the same descriptor numbers, which the master takes
+    over: typed input still reaches the shell and its output the screen."""
+    session = relayed_session(["sh"], cols=40, rows=5, env={**os.environ, "PS1": "$ "})
+    driver = SessionDriver(session)
+    rec = Recorder(driver)
+    driver.write(b"echo up-$((6*7))\n")
+    run_until(qtbot, lambda: "up-42" in rec.text())
+    pid = session.pty.relay_pids[which]  # type: ignore[attr-defined]
+    os.kill(pid, signal.SIGKILL)
+    qtbot.wait(200)
+    driver.write(b"echo still-$((40+2))\n")
+    run_until(qtbot, lambda: "still-42" in rec.text())
+    assert not rec.exits and not session.eof
+    driver.write(b"exit 5\n")
+    run_until(qtbot, lambda: rec.exits)
+    assert rec.exits == [5]
 
 
 def test_frames_are_paced_under_a_flood(qtbot) -> None:

@@ -514,6 +514,54 @@ def test_a_relay_dies_with_its_owner_and_the_shell_gets_its_hangup(tmp_path: Pat
     assert alive == [], "the shell or a relay outlived its owner"
 
 
+def _wait_reaped_or_gone(pid: int) -> None:
+    import time
+
+    deadline = time.monotonic() + BOUND
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return
+        if state == "Z":
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"pid {pid} still runs")
+
+
+@linux_only
+@pytest.mark.parametrize("which", ["output", "input"])
+def test_a_relay_killed_on_its_own_leaves_the_terminal_working(which: str) -> None:
+    """Someone kills one of the relay's ``cat``s: the shell lives on, so the terminal
+    must too -- read and written directly from then on, under the same descriptor
+    numbers (the worker's notifiers watch them) -- and nothing leaks at the end."""
+    before = open_fds()
+    pty = spawn(["sh"], env={**os.environ, "PS1": "$ "}, relay=True)
+    try:
+        fd, write_fd = pty.fd, pty.write_fd
+        reader, writer = pty.relay_pids  # type: ignore[attr-defined]
+        pty.write(b"echo ready-$((6*7))\n")
+        read_until(pty, b"ready-42")
+        os.kill(reader if which == "output" else writer, signal.SIGKILL)
+        _wait_reaped_or_gone(reader if which == "output" else writer)
+        if which == "output":
+            # The pipe's end shows first: the read that meets it hands over to the master.
+            pump(pty, lambda data: False, bound=1.0)
+        pty.write(b"echo alive-$((40+2))\n")
+        out = read_until(pty, b"alive-42")
+        assert not pty.eof, out
+        assert pty.relay_pids == []  # type: ignore[attr-defined]
+        assert (pty.fd, pty.write_fd) == (fd, write_fd)
+        pty.resize(100, 30)
+        pty.write(b"stty size; exit 3\n")
+        out = read_to_eof(pty)
+        assert b"30 100" in out
+        assert pty.wait(BOUND) == 3
+    finally:
+        pty.close()
+    assert open_fds() == before
+
+
 def test_without_a_relay_there_is_one_descriptor() -> None:
     pty = spawn(["true"])
     try:
