@@ -60,7 +60,7 @@ __all__ = [
     "validate_packet",
 ]
 
-PROTOCOL_VERSION: tuple[int, int] = (1, 0)
+PROTOCOL_VERSION: tuple[int, int] = (1, 1)  # 1.1: layout.set "current"
 SERVER_NAME = "emberterm-worker"
 
 
@@ -337,7 +337,9 @@ _SPEC_LIST: tuple[Spec, ...] = (
     Spec(
         MsgType.LAYOUT_SET, "layout.set", "request",
         (_required("placements", list, check=_placements,
-                   doc="[[session, window, tab], ...] for the sessions a GUI shows"),),
+                   doc="[[session, window, tab], ...] for the sessions a GUI shows"),
+         _optional("current", list, default=[], check=_strings(10_000),
+                   doc="the sessions each window shows as its current tab")),
         doc="Record where sessions are shown, so a restarted GUI reopens the same layout.",
         reply="{}",
     ),

@@ -243,11 +243,16 @@ def restore_windows(state: Any, link: Any) -> int:
     windows = link.orphans()
     for tabs in windows:
         first, rest = tabs[0], tabs[1:]
-        window = state.new_window(Launch(handle=link.adopt(first), columns=first["columns"],
-                                         rows=first["rows"]))
+        # The window takes the size of the tab that was current: that tab's terminal
+        # followed the window's last size (the others kept theirs while hidden).
+        current = next((i for i, info in enumerate(tabs) if info.get("current")), 0)
+        window = state.new_window(Launch(handle=link.adopt(first),
+                                         columns=tabs[current]["columns"],
+                                         rows=tabs[current]["rows"]), show=False)
         for info in rest:
             window.open_tab(handle=link.adopt(info))
-        window.tabs.setCurrentIndex(0)
+        window.tabs.setCurrentIndex(current)
+        window.show()  # only now: a tab hidden before is not resized to the window
     if windows:
         log.info("reopened %d windows of sessions left by a previous GUI", len(windows))
     return len(windows)

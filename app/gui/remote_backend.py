@@ -348,8 +348,13 @@ class RemoteBackend(QObject):
 
         self.call(MsgType.SESSION_LIST, {}, done)
 
-    def set_layout(self, placements: list[tuple[str, int, int]]) -> None:
-        self.call(MsgType.LAYOUT_SET, {"placements": [list(p) for p in placements]})
+    def set_layout(
+        self, placements: list[tuple[str, int, int]], current: Sequence[str] = ()
+    ) -> None:
+        self.call(
+            MsgType.LAYOUT_SET,
+            {"placements": [list(p) for p in placements], "current": list(current)},
+        )
 
     # -- events -----------------------------------------------------------------------------
     def _on_notification(self, msg_type: int, payload: Any) -> None:

@@ -47,7 +47,7 @@ class WorkerLink(QObject):
         self.backend = RemoteBackend(self.supervisor, self)
         self.supervisor.state_changed.connect(lambda _s: self.status_changed.emit(
             self.status_text()))
-        self._layout: list[tuple[str, int, int]] = []
+        self._layout: tuple[list[tuple[str, int, int]], list[str]] = ([], [])
 
     def start(self, wait: float = 3.0, *, started: Any | None = None) -> bool:
         """Connect (starting a worker if need be); wait up to ``wait`` s. True if connected.
@@ -130,9 +130,15 @@ class WorkerLink(QObject):
             for t, page in enumerate(window.pages())
             if isinstance(page.handle, RemoteSessionHandle) and not page.handle.ended
         ]
-        if placements != self._layout and self.supervisor.state == "connected":
-            self._layout = placements
-            self.backend.set_layout(placements)
+        current = [
+            page.handle.session_id
+            for window in windows
+            if (page := window.current_page()) is not None
+            and isinstance(page.handle, RemoteSessionHandle)
+        ]
+        if (placements, current) != self._layout and self.supervisor.state == "connected":
+            self._layout = (placements, current)
+            self.backend.set_layout(placements, current)
 
     # -- health ---------------------------------------------------------------------------
     def status_text(self) -> str:

@@ -79,6 +79,7 @@ class Hosted:
     title: str = ""
     window: int = 0
     tab: int = 0
+    current: bool = False  # its window's current tab (a restarted GUI selects it)
     cursors: dict[object, ClientCursor] = field(default_factory=dict)
     # Lines that entered the emulator's history since they were last handed to the
     # store: (number of the first, compact entries), from the emulator's history sink.
@@ -101,6 +102,7 @@ class Hosted:
             "created": self.created,
             "window": self.window,
             "tab": self.tab,
+            "current": self.current,
             "attached": len(self.cursors),
             "private": self.private,
             "history": int(emulator.history_total),
@@ -292,11 +294,17 @@ class SessionHost(QObject):
         if (hosted.state.columns, hosted.state.rows) != (columns, rows) and not hosted.ended:
             hosted.driver.resize(columns, rows)
 
-    def set_layout(self, placements: dict[str, tuple[int, int]]) -> None:
+    def set_layout(
+        self, placements: dict[str, tuple[int, int]], current: Sequence[str] = ()
+    ) -> None:
+        """Where a GUI shows each session (window, tab) and which tabs are its windows'
+        current ones (kept while the worker runs, for a GUI that restarts after a crash)."""
+        chosen = set(current)
         for sid, (window, tab) in placements.items():
             hosted = self.sessions.get(sid)
             if hosted is not None:
                 hosted.window, hosted.tab = window, tab
+                hosted.current = sid in chosen
             if self.store is not None:
                 self.store.update_session(sid, window=window, tab=tab)
 

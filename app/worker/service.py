@@ -245,7 +245,9 @@ class WorkerService(QObject):
         ]}
 
     def on_layout_set(self, client: ServerClient, p: dict[str, Any]) -> dict[str, Any]:
-        self.host.set_layout({sid: (window, tab) for sid, window, tab in p["placements"]})
+        self.host.set_layout(
+            {sid: (window, tab) for sid, window, tab in p["placements"]}, current=p["current"]
+        )
         return {}
 
     def on_layout_previous(self, client: ServerClient, p: dict[str, Any]) -> dict[str, Any]:

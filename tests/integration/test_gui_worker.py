@@ -275,3 +275,34 @@ def test_a_request_s_correlation_id_is_in_both_processes_logs(
     worker_lines = [r for r in logs.find(emberterm_home / "logs", cid)
                     if r.get("process") == "worker"]
     assert any("started" in r["msg"] for r in worker_lines), worker_lines
+
+
+def test_a_gui_started_after_a_crash_selects_the_tab_that_was_current_at_its_size(
+    qtbot, gui, emberterm_home: Path
+) -> None:
+    link, state = gui()
+    window = state.new_window()
+    window.open_tab(None)  # the second tab is now the current one
+    first, second = (page.handle.session_id for page in window.pages())
+    qtbot.waitUntil(lambda: len(sessions(emberterm_home)) == 2, timeout=10_000)
+    window.resize(window.width() + 160, window.height() + 90)  # only the shown tab follows
+    qtbot.waitUntil(
+        lambda: len({(s["columns"], s["rows"]) for s in sessions(emberterm_home)}) == 2,
+        timeout=10_000,
+    )
+    link.record_layout(state.windows)
+    qtbot.waitUntil(
+        lambda: {s["session"]: s["current"] for s in sessions(emberterm_home)}
+        == {first: False, second: True},
+        timeout=10_000,
+    )
+    size = next((s["columns"], s["rows"]) for s in sessions(emberterm_home)
+                if s["session"] == second)
+    link.stop()  # as a crash: the worker detaches the windows, the shells live on
+    assert wait_for(lambda: [s["attached"] for s in sessions(emberterm_home)] == [0, 0])
+    link2, state2 = gui()
+    assert restore_windows(state2, link2) == 1
+    reopened = state2.windows[0]
+    assert [p.handle.session_id for p in reopened.pages()] == [first, second]
+    assert reopened.tabs.currentIndex() == 1
+    qtbot.waitUntil(lambda: reopened.current_page().view.grid_size() == size, timeout=10_000)

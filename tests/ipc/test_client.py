@@ -21,7 +21,7 @@ from ipc.breaker import BreakerConfig, Breakers
 from ipc.client import Client, ClientState
 from ipc.errors import ErrorKind, IpcError, RemoteError
 from ipc.framing import Packet
-from ipc.messages import MsgType
+from ipc.messages import PROTOCOL_VERSION, MsgType
 from ipc.server import Server
 from ipc.transport import emit
 
@@ -107,7 +107,7 @@ def rig(qtbot: QtBot) -> Iterator[Rig]:
 def test_call_cb_round_trip(rig: Rig, qtbot: QtBot) -> None:
     rig.open()
     assert rig.client.state is ClientState.READY
-    assert rig.client.server_info["version"] == [1, 0]
+    assert rig.client.server_info["version"] == list(PROTOCOL_VERSION)
     out = rig.cb(MsgType.STATUS, {})
     qtbot.waitUntil(lambda: out != [], timeout=3000)
     assert out[0]["echo"] is True
@@ -411,7 +411,7 @@ def test_the_channel_factory_seam_carries_hello_and_calls(qtbot: QtBot) -> None:
         client.open()
     hello = channels[0].sent[0]
     assert hello.type == MsgType.HELLO
-    assert hello.payload == {"version": [1, 0], "kind": "cli", "token": "tok",
+    assert hello.payload == {"version": list(PROTOCOL_VERSION), "kind": "cli", "token": "tok",
                              "pid": os.getpid()}
     out: list[Any] = []
     client.call_cb(MsgType.STATUS, {"n": 5}, out.append, fallback=None)

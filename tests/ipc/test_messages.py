@@ -41,7 +41,7 @@ EXAMPLES: dict[MsgType, dict[str, Any]] = {
     MsgType.HISTORY_FETCH: {"session": "s1", "first": 0, "count": 500},
     MsgType.SEARCH: {"query": "error", "session": None, "limit": 10, "regex": False},
     MsgType.STATUS: {},
-    MsgType.LAYOUT_SET: {"placements": [["s1", 0, 0], ["s2", 0, 1]]},
+    MsgType.LAYOUT_SET: {"placements": [["s1", 0, 0], ["s2", 0, 1]], "current": ["s2"]},
     MsgType.FORGET: {"session": "s1"},
     MsgType.LAYOUT_PREVIOUS: {"take": True},
     MsgType.FRAME: {"session": "s1", "frame": Frame(
@@ -137,6 +137,7 @@ BAD = [
     (MsgType.HISTORY_FETCH, {"session": "s", "first": -1, "count": 1}, "'first'"),
     (MsgType.FRAME, {"session": "s", "frame": []}, "'frame' must be map"),
     (MsgType.BACKPRESSURE, {"paused": None}, "'paused' is missing"),
+    (MsgType.LAYOUT_SET, {"placements": [], "current": [1]}, "'current' must hold strings"),
 ]
 
 
