@@ -201,7 +201,10 @@ class TabPage(QWidget):
             changed = True
         if getattr(frame, "cwd", ""):
             self._osc7_cwd = frame.cwd
-        if not self.current and not self.activity and getattr(frame, "lines", None):
+        # A full frame is what attaching, reattaching and resizing send, not new output;
+        # output after it comes as changed rows.
+        if (not self.current and not self.activity and getattr(frame, "lines", None)
+                and not getattr(frame, "full", False)):
             self.activity = True
             changed = True
         if changed:

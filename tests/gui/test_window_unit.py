@@ -53,8 +53,8 @@ class FakeHandle(SessionHandle):
     def is_busy(self) -> bool:
         return self.busy
 
-    def send(self, title: str = "", lines: int = 1) -> None:
-        frame = Frame(80, 24, False, {i: Line((("x", 0),)) for i in range(lines)}, Cursor(),
+    def send(self, title: str = "", lines: int = 1, full: bool = False) -> None:
+        frame = Frame(80, 24, full, {i: Line((("x", 0),)) for i in range(lines)}, Cursor(),
                       title=title)
         self.frame.emit(frame)
 
@@ -195,6 +195,18 @@ def test_activity_and_bell_marks_on_background_tabs(qtbot: Any, window: MainWind
     window.tabs.setCurrentIndex(0)
     assert titles(window)[0] == "one"  # marks cleared when seen
     assert window.windowTitle() == "one"
+
+
+def test_a_full_frame_is_not_activity(qtbot: Any, window: MainWindow) -> None:
+    """Attaching, reattaching after a restart of the worker and a restored GUI's adopting
+    send a background tab its whole screen: that is not new output (found in a trial:
+    after a kill -9 of the GUI the restored background tab showed the mark)."""
+    window.new_tab()
+    background = handle(window, 0)
+    background.send(title="one", lines=24, full=True)
+    assert titles(window)[0] == "one"
+    background.send(title="one", lines=1)  # a changed row: new output
+    assert titles(window)[0] == ACTIVITY_MARK + "one"
 
 
 def test_bell_urgency_is_configurable(qtbot: Any) -> None:
