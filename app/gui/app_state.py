@@ -127,6 +127,7 @@ class AppState(QObject):
             self._layout_timer.setInterval(1000)
             self._layout_timer.timeout.connect(lambda: link.record_layout(self.windows))
             self._layout_timer.start()
+            link.backend.spawned.connect(self.show_spawned)
         if watch and loaded.path is not None:
             from app.gui.config_watch import ConfigWatcher
 
@@ -173,6 +174,28 @@ class AppState(QObject):
             argv, cwd=cwd, columns=columns, rows=rows, history=self.config["scrollback.lines"],
             **extra,
         )
+
+    def show_spawned(self, sid: str, info: dict[str, Any]) -> None:
+        """A session started from the CLI (``emberterm cli spawn``): a new tab in the
+        active window (else the newest; a new window if there is none), made current, as
+        kitty's ``launch --type=tab`` does."""
+        if self.link is None:
+            return
+        if any(page.handle is not None and page.handle.session_id == sid
+               for window in self.windows for page in window.pages()):
+            return  # already shown (this GUI attached it itself)
+        # transcript: a program that ended before this attach still shows its last screen
+        handle = self.link.adopt({**info, "session": sid}, transcript=True)
+        active = QApplication.activeWindow()
+        window = next((w for w in self.windows if w is active), None) or (
+            self.windows[-1] if self.windows else None)
+        if window is None:
+            from app.gui.window import Launch
+
+            self.new_window(Launch(handle=handle))
+            return
+        window.open_tab(handle=handle)
+        log.info("showing session %s, started by another client, in a new tab", sid)
 
     # -- the history of every session ----------------------------------------------------
     def show_global_search(self, window: MainWindow) -> None:

@@ -192,6 +192,10 @@ class RemoteSessionHandle(SessionHandle):
 class RemoteBackend(QObject):
     """Every tab's sessions in the worker, over the supervisor's client."""
 
+    # A session another client (``emberterm cli spawn``) started: (id, what the worker
+    # said of it). Windows open a tab for it.
+    spawned = Signal(str, dict)
+
     def __init__(
         self, supervisor: WorkerSupervisor, parent: QObject | None = None, *,
         trim: Callable[[], object] = memtrim.trim,
@@ -361,7 +365,10 @@ class RemoteBackend(QObject):
         if not isinstance(payload, dict):
             return
         handle = self.handles.get(str(payload.get("session")))
-        if msg_type == MsgType.FRAME and handle is not None:
+        if msg_type == MsgType.SESSION_SPAWNED:
+            if handle is None and isinstance(payload.get("session"), str):
+                self.spawned.emit(payload["session"], dict(payload))
+        elif msg_type == MsgType.FRAME and handle is not None:
             self._trimmer.note()
             try:
                 frame = Frame.from_wire(payload["frame"])

@@ -306,3 +306,21 @@ def test_a_gui_started_after_a_crash_selects_the_tab_that_was_current_at_its_siz
     assert [p.handle.session_id for p in reopened.pages()] == [first, second]
     assert reopened.tabs.currentIndex() == 1
     qtbot.waitUntil(lambda: reopened.current_page().view.grid_size() == size, timeout=10_000)
+
+
+def test_cli_spawn_shows_the_program_in_a_new_tab_of_the_attached_gui(
+    qtbot, gui, emberterm_home: Path, tmp_path: Path
+) -> None:
+    _, state = gui()
+    window = state.new_window()
+    qtbot.waitUntil(lambda: len(sessions(emberterm_home)) == 1, timeout=10_000)
+    spawned = cli(emberterm_home, "spawn", "--cwd", str(tmp_path), "--", "sh", "-c",
+                  "echo spawned-$((6*7)); pwd; exec sleep 60")
+    assert spawned.returncode == 0, spawned.stderr
+    sid = spawned.stdout.strip()
+    qtbot.waitUntil(lambda: len(window.pages()) == 2, timeout=10_000)
+    page = window.current_page()  # the new tab is the current one
+    assert page is window.pages()[1] and page.handle.session_id == sid
+    qtbot.waitUntil(lambda: "spawned-42" in screen(page), timeout=10_000)
+    assert str(tmp_path) in screen(page)
+    assert [s["attached"] for s in sessions(emberterm_home) if s["session"] == sid] == [1]
