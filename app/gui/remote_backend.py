@@ -16,6 +16,7 @@ that ended with a crashed worker is reported by ``lost`` and keeps its screen re
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,13 +26,18 @@ from app import memtrim
 from app.gui.backend import SessionHandle
 from app.gui.supervisor import WorkerSupervisor
 from ipc import logs
-from ipc.errors import IpcError, NotFound
+from ipc.errors import IpcError, NotFound, Overloaded
 from ipc.messages import MsgType
 from terminal.frames import Frame, Line, line_from_wire
 
 log = logging.getLogger("emberterm.gui.remote")
 
 INPUT_BUFFER_LIMIT = 64 * 1024
+# Input goes in pieces of at most this, one request in flight at a time: session.write
+# takes at most 1 MiB, and the worker's per-client input bucket (8 MiB/s, 16 MiB burst)
+# answers a bigger burst with "overloaded", after which the piece is sent again.
+WRITE_CHUNK = 256 * 1024
+RETRY_OVERLOADED_MS = 100
 # Requests logged (with their correlation id, which the worker logs too); keystrokes and
 # frame traffic are not.
 LOGGED = frozenset({MsgType.SESSION_CREATE, MsgType.SESSION_ATTACH, MsgType.SESSION_CLOSE,
@@ -64,6 +70,8 @@ class RemoteSessionHandle(SessionHandle):
         self.ended = False
         self.is_lost = False
         self._pending_input = bytearray()
+        self._outbox: deque[bytes] = deque()  # input pieces not yet answered, in order
+        self._sending = False  # a piece is in flight
         self._history: dict[int, Line] = {}
         self._fetching: set[int] = set()
 
@@ -98,11 +106,37 @@ class RemoteSessionHandle(SessionHandle):
         self._send(bytes(data))
 
     def _send(self, data: bytes) -> None:
-        def done(reply: Any) -> None:
-            if reply is None and not self.ended:
-                log.warning("input to %s may not have arrived", self._id)
+        """Queue ``data`` in pieces; they go one at a time, in order (a paste of megabytes
+        does not exceed a request's bound, and keys typed during it come after it)."""
+        self._outbox.extend(data[i : i + WRITE_CHUNK] for i in range(0, len(data), WRITE_CHUNK))
+        self._pump()
 
-        self._backend.call(MsgType.SESSION_WRITE, {"session": self._id, "data": data}, done)
+    def _pump(self) -> None:
+        if self._sending or not self._outbox or self.ended:
+            return
+        self._sending = True
+        piece = self._outbox[0]
+
+        def done(reply: Any) -> None:
+            self._sending = False
+            if reply is not None:
+                self._outbox.popleft()
+                self._pump()
+                return
+            client = self._backend.client
+            err = client.last_error if client is not None else None
+            if isinstance(err, Overloaded) and not self.ended:
+                # The worker's input bucket is empty for now: the same piece, a bit later.
+                QTimer.singleShot(RETRY_OVERLOADED_MS, self, self._pump)
+                return
+            lost = sum(len(p) for p in self._outbox)
+            self._outbox.clear()
+            if not self.ended:
+                log.warning("input to %s did not arrive (%d bytes): %s", self._id, lost, err)
+                self.notice.emit(f"{lost} bytes of input did not reach the program: "
+                                 f"{err.detail if isinstance(err, IpcError) else 'no answer'}.")
+
+        self._backend.call(MsgType.SESSION_WRITE, {"session": self._id, "data": piece}, done)
 
     def flush_input(self) -> None:
         if self._pending_input and not self.ended:

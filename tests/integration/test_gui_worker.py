@@ -324,3 +324,40 @@ def test_cli_spawn_shows_the_program_in_a_new_tab_of_the_attached_gui(
     qtbot.waitUntil(lambda: "spawned-42" in screen(page), timeout=10_000)
     assert str(tmp_path) in screen(page)
     assert [s["attached"] for s in sessions(emberterm_home) if s["session"] == sid] == [1]
+
+
+def test_a_paste_bigger_than_a_request_and_the_input_bucket_arrives_whole(
+    qtbot, gui, emberterm_home: Path
+) -> None:
+    """20 MB of input: more than session.write takes at once (1 MiB) and more than the
+    worker's per-client input burst (16 MiB), so it goes in pieces, and the pieces the
+    bucket refuses are sent again. Found in a trial: a 3 MB paste was refused whole and
+    nothing said so in the window."""
+    from app.gui.window import Launch
+
+    size = 20_000_000
+    _, state = gui()
+    window = state.new_window(Launch(argv=["sh", "-c",
+                                           f"stty raw -echo; head -c {size} | wc -c; sleep 60"]))
+    page = window.pages()[0]
+    qtbot.wait(300)  # stty has run
+    notices: list[str] = []
+    page.handle.notice.connect(notices.append)
+    page.handle.write(b"y" * size)
+    qtbot.waitUntil(lambda: str(size) in screen(page), timeout=60_000)
+    assert not [n for n in notices if "did not reach" in n]
+
+
+def test_input_the_worker_refuses_is_said_in_the_tab_not_only_logged(
+    qtbot, gui, emberterm_home: Path
+) -> None:
+    from app.gui.remote_backend import RemoteSessionHandle
+
+    link, _ = gui()
+    handle = RemoteSessionHandle(link.backend, "no-such-session", {})  # never attached
+    notices: list[str] = []
+    handle.notice.connect(notices.append)
+    handle.write(b"echo lost\n" * 3)
+    qtbot.waitUntil(lambda: bool(notices), timeout=10_000)
+    assert "30 bytes of input did not reach the program" in notices[0]
+    assert "no such session" in notices[0]
