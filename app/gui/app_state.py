@@ -119,6 +119,7 @@ class AppState(QObject):
         # Settings a person changed from a view ("don't ask again"), kept for this process
         # over what the config file says.
         self.view_overrides: dict[str, Any] = {}
+        self.quitting = False  # shutdown(): windows close without asking anything
         self.watcher = None
         if link is not None:
             # Where each session's tab is, so a GUI started after a crash reopens them.
@@ -149,6 +150,7 @@ class AppState(QObject):
 
     def shutdown(self) -> None:
         """End every program and close every window without asking (quit, SIGTERM)."""
+        self.quitting = True
         self.confirm = lambda *_: True
         for window in list(self.windows):
             window.close()

@@ -16,6 +16,7 @@ that ended with a crashed worker is reported by ``lost`` and keeps its screen re
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -43,6 +44,8 @@ RETRY_OVERLOADED_MS = 100
 LOGGED = frozenset({MsgType.SESSION_CREATE, MsgType.SESSION_ATTACH, MsgType.SESSION_CLOSE,
                     MsgType.FORGET, MsgType.LAYOUT_PREVIOUS})
 CREATE_TIMEOUT = 5.0
+REFRESH_NOW_TIMEOUT = 0.5  # asking whether a tab is busy before closing it
+REFRESH_NOW_REUSE = 0.2
 HISTORY_PAGE = 500
 
 
@@ -160,6 +163,10 @@ class RemoteSessionHandle(SessionHandle):
         return str(self.info.get("foreground_cwd") or self.info.get("cwd") or "")
 
     def is_busy(self) -> bool:
+        """Asked before a tab or window is closed: the answer must be fresh (a program
+        started half a second ago counts), so the worker is asked now, briefly; the last
+        polled answer if it cannot say."""
+        self._backend.refresh_now()
         return bool(self.info.get("busy"))
 
     def fetch_history(self, first: int, count: int) -> list[tuple[int, Line]]:
@@ -238,6 +245,7 @@ class RemoteBackend(QObject):
         self.supervisor = supervisor
         self.handles: dict[str, RemoteSessionHandle] = {}
         self.sessions: list[dict[str, Any]] = []  # the last session.list
+        self._listed_at = -float("inf")  # when it came (time.monotonic)
         self._closing: set[str] = set()  # session.close calls not yet answered
         self._wired: object | None = None
         supervisor.connected.connect(self._on_connected)
@@ -371,20 +379,32 @@ class RemoteBackend(QObject):
 
     def list_sessions(self, timeout: float = 2.0) -> list[dict[str, Any]]:
         reply = self.call_and_wait(MsgType.SESSION_LIST, {}, timeout)
-        self.sessions = list(reply.get("sessions", []))
+        self._take_list(reply)
         return self.sessions
 
     def refresh(self) -> None:
-        def done(reply: Any) -> None:
-            if reply is None:
-                return
-            self.sessions = list(reply.get("sessions", []))
-            for info in self.sessions:
-                handle = self.handles.get(info["session"])
-                if handle is not None:
-                    handle.info.update(info)
+        """Ask for the session list (every second): titles, directories, busy."""
+        self.call(MsgType.SESSION_LIST, {}, lambda reply: self._take_list(reply))
 
-        self.call(MsgType.SESSION_LIST, {}, done)
+    def refresh_now(self, timeout: float = REFRESH_NOW_TIMEOUT) -> None:
+        """The session list now (waiting up to ``timeout``), unless one came in the last
+        ``REFRESH_NOW_REUSE`` seconds (closing a window asks once per tab)."""
+        if time.monotonic() - self._listed_at < REFRESH_NOW_REUSE:
+            return
+        try:
+            self.list_sessions(timeout)
+        except (IpcError, RemoteError) as exc:
+            log.info("session list not fresh (%s); using the last one", exc)
+
+    def _take_list(self, reply: Any) -> None:
+        if reply is None:
+            return
+        self._listed_at = time.monotonic()
+        self.sessions = list(reply.get("sessions", []))
+        for info in self.sessions:
+            handle = self.handles.get(info["session"])
+            if handle is not None:
+                handle.info.update(info)
 
     def set_layout(
         self, placements: list[tuple[str, int, int]], current: Sequence[str] = ()

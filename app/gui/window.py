@@ -318,15 +318,17 @@ class MainWindow(QMainWindow):
 
     # -- window ----------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
-        busy = [page.busy_program() for page in self.pages() if page.is_busy()]
-        if busy and not self._closing and not self._state.confirm(
-            self,
-            "Close window?",
-            "Still running: " + ", ".join(f"“{name}”" for name in busy) + ".\n"
-            "Closing the window ends them.",
-        ):
-            event.ignore()
-            return
+        # Quitting (or closing again) asks nobody, not even the worker which tabs are busy.
+        if not (self._closing or self._state.quitting):
+            busy = [page.busy_program() for page in self.pages() if page.is_busy()]
+            if busy and not self._state.confirm(
+                self,
+                "Close window?",
+                "Still running: " + ", ".join(f"“{name}”" for name in busy) + ".\n"
+                "Closing the window ends them.",
+            ):
+                event.ignore()
+                return
         self._closing = True
         for page in self.pages():
             page.shutdown()

@@ -361,3 +361,25 @@ def test_input_the_worker_refuses_is_said_in_the_tab_not_only_logged(
     qtbot.waitUntil(lambda: bool(notices), timeout=10_000)
     assert "30 bytes of input did not reach the program" in notices[0]
     assert "no such session" in notices[0]
+
+
+def test_closing_a_tab_just_after_a_program_started_asks_first(
+    qtbot, gui, emberterm_home: Path
+) -> None:
+    """Whether a tab is busy was the last second's poll: a program started half a second
+    before the close was not asked about and was ended (found in a trial: sleep 100,
+    Ctrl+Shift+W). The worker is asked at the moment of closing."""
+    link, state = gui()
+    asked: list[str] = []
+    state.confirm = lambda _window, title, text: asked.append(text) or False  # "Cancel"
+    window = state.new_window()
+    window.open_tab(None)
+    page = window.current_page()
+    qtbot.waitUntil(lambda: "$" in screen(page) or "#" in screen(page), timeout=10_000)
+    link.backend.refresh_now()  # the poll has seen the idle shell
+    assert not page.is_busy()
+    page.handle.write(b"sleep 100\n")
+    qtbot.wait(300)  # started, but less than the poll's second ago
+    assert not window.close_tab()  # declined
+    assert asked and "sleep" in asked[0]
+    assert len(window.pages()) == 2 and not page.exited
