@@ -64,14 +64,21 @@ class Launch:
     handle: SessionHandle | None = None  # an existing session to show (a restored tab)
 
 
+BANNER_BACKGROUND = "#5c3b00"
+BANNER_TEXT = "#ffe9b8"
+
+
 class Banner(QWidget):
     """A non-modal strip at the top of the window for warnings; the person dismisses it."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("banner")
-        self.setAutoFillBackground(True)
-        self.setStyleSheet("#banner { background: #5c3b00; } #banner QLabel { color: #ffe9b8; }")
+        # A plain QWidget subclass paints a style sheet's background only with this
+        # attribute; without it the light text stood on the window's light grey.
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setStyleSheet(f"#banner {{ background: {BANNER_BACKGROUND}; }} "
+                           f"#banner QLabel {{ color: {BANNER_TEXT}; }}")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 4, 4)
         self.label = QLabel(self)

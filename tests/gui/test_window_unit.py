@@ -373,3 +373,27 @@ def test_a_view_that_cannot_be_built_ends_the_program_and_shows_why(qtbot: Any) 
     assert handles[0].closed
     label = window.pages()[0].findChild(QLabel, "startError")
     assert "no such font" in label.text()
+
+
+def test_the_warning_banner_paints_its_dark_background_under_its_light_text(
+    qtbot: Any,
+) -> None:
+    """Found in a trial: the style sheet's background was never painted (a plain QWidget
+    subclass needs WA_StyledBackground), so the pale text stood on light grey."""
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+    from app.gui.window import BANNER_BACKGROUND, Banner
+
+    parent = QWidget()  # a child, as in the window (a top-level paints it regardless)
+    qtbot.addWidget(parent)
+    layout = QVBoxLayout(parent)
+    banner = Banner(parent)
+    layout.addWidget(banner)
+    banner.show_messages(["config.toml:5: unknown key 'colours.background'; ignored"])
+    parent.resize(600, 80)
+    parent.show()
+    image = parent.grab().toImage()
+    inside = banner.geometry().bottomRight()
+    corner = QColor(image.pixel(inside.x() - 40, inside.y() - 3))
+    assert corner.name() == QColor(BANNER_BACKGROUND).name()
