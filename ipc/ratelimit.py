@@ -13,7 +13,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-__all__ = ["TokenBucket"]
+__all__ = ["INPUT_BURST", "INPUT_RATE", "TokenBucket"]
+
+# The worker's per-client bucket of session.write bytes (``ServerLimits``' defaults); here
+# so that a client paces its input under it without importing the server.
+INPUT_RATE = 8 * 1024 * 1024  # bytes a second
+INPUT_BURST = 16 * 1024 * 1024
 
 
 class TokenBucket:

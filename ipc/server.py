@@ -69,7 +69,7 @@ from ipc.messages import (
     reply,
     validate,
 )
-from ipc.ratelimit import TokenBucket
+from ipc.ratelimit import INPUT_BURST, INPUT_RATE, TokenBucket
 from ipc.transport import Connection, disconnect_all, emit
 
 if TYPE_CHECKING:
@@ -95,8 +95,8 @@ class ServerLimits:
     dead_after: float = 15.0
     request_rate: float = 500.0  # requests a second, per client
     request_burst: float = 1000.0
-    input_rate: float = 8 * MiB  # session.write bytes a second, per client
-    input_burst: float = 16 * MiB
+    input_rate: float = INPUT_RATE  # session.write bytes a second, per client
+    input_burst: float = INPUT_BURST
     output_budget: int = 4 * MiB  # pending bytes per client before frames are dropped
     coalesce_at: float = 0.85  # share of output_budget where frames start to coalesce
     resume_below: float = 0.50  # share of output_budget where coalescing ends

@@ -27,18 +27,21 @@ from app import memtrim
 from app.gui.backend import SessionHandle
 from app.gui.supervisor import WorkerSupervisor
 from ipc import logs
-from ipc.errors import IpcError, NotFound, Overloaded
+from ipc.errors import CallTimeout, IpcError, NotFound
 from ipc.messages import MsgType
+from ipc.ratelimit import INPUT_BURST, INPUT_RATE, TokenBucket
 from terminal.frames import Frame, Line, line_from_wire
 
 log = logging.getLogger("emberterm.gui.remote")
 
 INPUT_BUFFER_LIMIT = 64 * 1024
-# Input goes in pieces of at most this, one request in flight at a time: session.write
-# takes at most 1 MiB, and the worker's per-client input bucket (8 MiB/s, 16 MiB burst)
-# answers a bigger burst with "overloaded", after which the piece is sent again.
+# Input goes in pieces of at most this (session.write takes at most 1 MiB), sent at once
+# and in order -- so that keys typed while the worker is stopped are in its socket when
+# it resumes -- but paced by the backend's own bucket, a little under the worker's
+# per-client input bucket, which refuses ("overloaded") what goes over it.
 WRITE_CHUNK = 256 * 1024
-RETRY_OVERLOADED_MS = 100
+INPUT_PACE_RATE = 0.9 * INPUT_RATE
+INPUT_PACE_BURST = 0.5 * INPUT_BURST
 # Requests logged (with their correlation id, which the worker logs too); keystrokes and
 # frame traffic are not.
 LOGGED = frozenset({MsgType.SESSION_CREATE, MsgType.SESSION_ATTACH, MsgType.SESSION_CLOSE,
@@ -73,8 +76,7 @@ class RemoteSessionHandle(SessionHandle):
         self.ended = False
         self.is_lost = False
         self._pending_input = bytearray()
-        self._outbox: deque[bytes] = deque()  # input pieces not yet answered, in order
-        self._sending = False  # a piece is in flight
+        self._outbox: deque[bytes] = deque()  # input pieces waiting for the pace, in order
         self._history: dict[int, Line] = {}
         self._fetching: set[int] = set()
 
@@ -109,37 +111,37 @@ class RemoteSessionHandle(SessionHandle):
         self._send(bytes(data))
 
     def _send(self, data: bytes) -> None:
-        """Queue ``data`` in pieces; they go one at a time, in order (a paste of megabytes
-        does not exceed a request's bound, and keys typed during it come after it)."""
+        """Send ``data`` in pieces, in order, as fast as the backend's pace allows (a paste
+        of megabytes does not exceed a request's bound nor the worker's input bucket)."""
         self._outbox.extend(data[i : i + WRITE_CHUNK] for i in range(0, len(data), WRITE_CHUNK))
         self._pump()
 
     def _pump(self) -> None:
-        if self._sending or not self._outbox or self.ended:
+        pace = self._backend.input_pace
+        while self._outbox and not self.ended:
+            piece = self._outbox[0]
+            if not pace.try_take(len(piece)):
+                wait = pace.retry_after(len(piece))
+                QTimer.singleShot(max(1, int(wait * 1000) + 1), self, self._pump)
+                return
+            self._outbox.popleft()
+            size = len(piece)
+            self._backend.call(MsgType.SESSION_WRITE, {"session": self._id, "data": piece},
+                               lambda reply, size=size: self._written(reply, size))
+
+    def _written(self, reply: Any, size: int) -> None:
+        if reply is not None or self.ended:
             return
-        self._sending = True
-        piece = self._outbox[0]
-
-        def done(reply: Any) -> None:
-            self._sending = False
-            if reply is not None:
-                self._outbox.popleft()
-                self._pump()
-                return
-            client = self._backend.client
-            err = client.last_error if client is not None else None
-            if isinstance(err, Overloaded) and not self.ended:
-                # The worker's input bucket is empty for now: the same piece, a bit later.
-                QTimer.singleShot(RETRY_OVERLOADED_MS, self, self._pump)
-                return
-            lost = sum(len(p) for p in self._outbox)
-            self._outbox.clear()
-            if not self.ended:
-                log.warning("input to %s did not arrive (%d bytes): %s", self._id, lost, err)
-                self.notice.emit(f"{lost} bytes of input did not reach the program: "
-                                 f"{err.detail if isinstance(err, IpcError) else 'no answer'}.")
-
-        self._backend.call(MsgType.SESSION_WRITE, {"session": self._id, "data": piece}, done)
+        client = self._backend.client
+        err = client.last_error if client is not None else None
+        if isinstance(err, CallTimeout):
+            # Sent, not answered in time (a stopped or busy worker): it is in the
+            # worker's socket and is read, in order, when the worker goes on.
+            log.warning("input to %s not answered in time (%d bytes)", self._id, size)
+            return
+        log.warning("input to %s did not arrive (%d bytes): %s", self._id, size, err)
+        self.notice.emit(f"{size} bytes of input did not reach the program: "
+                         f"{err.detail if isinstance(err, IpcError) else 'no answer'}.")
 
     def flush_input(self) -> None:
         if self._pending_input and not self.ended:
@@ -246,6 +248,8 @@ class RemoteBackend(QObject):
         self.handles: dict[str, RemoteSessionHandle] = {}
         self.sessions: list[dict[str, Any]] = []  # the last session.list
         self._listed_at = -float("inf")  # when it came (time.monotonic)
+        # Every tab's input together: the worker's input bucket is per client.
+        self.input_pace = TokenBucket(INPUT_PACE_RATE, INPUT_PACE_BURST)
         self._closing: set[str] = set()  # session.close calls not yet answered
         self._wired: object | None = None
         supervisor.connected.connect(self._on_connected)

@@ -330,9 +330,9 @@ def test_a_paste_bigger_than_a_request_and_the_input_bucket_arrives_whole(
     qtbot, gui, emberterm_home: Path
 ) -> None:
     """20 MB of input: more than session.write takes at once (1 MiB) and more than the
-    worker's per-client input burst (16 MiB), so it goes in pieces, and the pieces the
-    bucket refuses are sent again. Found in a trial: a 3 MB paste was refused whole and
-    nothing said so in the window."""
+    worker's per-client input burst (16 MiB), so it goes in pieces, paced under the
+    worker's bucket. Found in a trial: a 3 MB paste was refused whole and nothing said so
+    in the window."""
     from app.gui.window import Launch
 
     size = 20_000_000

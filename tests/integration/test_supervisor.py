@@ -139,6 +139,29 @@ def test_sigstop_makes_calls_fall_back_and_sigcont_heals(qtbot, link) -> None:
     qtbot.waitUntil(lambda: "alive-again" in tab.text(), timeout=10_000)
 
 
+def test_keys_typed_while_the_worker_is_stopped_arrive_when_it_goes_on(qtbot, link) -> None:
+    """Each key's write times out while the worker is stopped, but it is in the socket:
+    all of them reach the shell, in order, once the worker goes on. (A version that sent
+    one write at a time lost every key behind the first.)"""
+    supervisor, backend, _ = link
+    tab = Tab(backend.create(["sh"], cwd=None, columns=40, rows=6))
+    tab.handle.write(b"PS1='$ '\n")
+    qtbot.waitUntil(lambda: "$" in tab.text(), timeout=10_000)
+    pid = worker_pid(supervisor)
+    notices: list[str] = []
+    tab.handle.notice.connect(notices.append)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        for key in b"echo typed-$((6*7))\n":
+            tab.handle.write(bytes([key]))
+            qtbot.wait(20)
+        qtbot.wait(6000)  # past the writes' deadline (5 s)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    qtbot.waitUntil(lambda: "typed-42" in tab.text(), timeout=20_000)
+    assert not [n for n in notices if "did not reach" in n]
+
+
 def test_bell_and_clipboard_requests_reach_the_window(qtbot, link) -> None:
     _, backend, _ = link
     handle = backend.create(["sh"], cwd=None, columns=40, rows=6)
