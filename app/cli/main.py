@@ -8,7 +8,8 @@ Without ``--session``, commands act on ``$EMBERTERM_SESSION`` (set inside every 
 a script run in a tab acts on its own tab), else on the newest session.
 
 Exit status: 0 done, 1 other failure, 2 usage, 3 no worker running, 4 no such session,
-5 refused by the worker (invalid request, overloaded, not allowed).
+5 refused by the worker (invalid request, overloaded, not allowed); 141 when the reader of
+the output went away (``... | head``), quietly, as a Unix tool ended by SIGPIPE.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ipc.security import read_token
 from terminal.frames import Frame, ScreenReplica, line_from_wire, style_from_wire
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_WORKER, EXIT_NO_SESSION, EXIT_REFUSED = range(6)
+EXIT_PIPE_CLOSED = 128 + 13  # 128 + SIGPIPE, what a shell reports for ``yes | head``
 _EXIT_BY_KIND = {
     ErrorKind.UNAVAILABLE: EXIT_NO_WORKER,
     ErrorKind.NOT_FOUND: EXIT_NO_SESSION,
@@ -190,6 +192,13 @@ def main(argv: Sequence[str] | None = None, out: Any = None) -> int:
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
         return run(args, out or sys.stdout)
+    except BrokenPipeError:
+        # The reader is gone (``| head``): stop quietly. Python would flush stdout again
+        # at exit and fail again, so it points at /dev/null from here on.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_PIPE_CLOSED
     except CliError as exc:
         print(f"emberterm cli: {exc}", file=sys.stderr)
         return exc.code

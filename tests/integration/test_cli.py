@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
-from worker_proc import WorkerProcess, wait_for
+from worker_proc import ROOT, WorkerProcess, wait_for
 
 
 def test_spawn_send_get_text_list_kill(worker: WorkerProcess, tmp_path: Path) -> None:
@@ -75,3 +76,26 @@ def test_forget(worker: WorkerProcess) -> None:
     assert wait_for(lambda: json.loads(worker.cli("search", "forget-this", "--json").stdout))
     assert worker.cli("forget", "--all").returncode == 0
     assert json.loads(worker.cli("search", "forget-this", "--json").stdout) == []
+
+
+def test_output_into_a_closed_pipe_ends_quietly(worker: WorkerProcess) -> None:
+    """``emberterm cli get-text | head -1``: when the reader goes, no traceback; the
+    status a Unix tool ended by SIGPIPE has (found in a trial)."""
+    import subprocess
+    import sys
+
+    sid = worker.cli("spawn", "--", "sh", "-c", "seq 1 400; exec sleep 60").stdout.strip()
+    assert wait_for(lambda: "400" in worker.cli("get-text", "--session", sid).stdout)
+    read, write = os.pipe()
+    os.close(read)  # a reader that has already gone
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "app", "cli", "get-text", "--session", sid,
+             "--scrollback", "400"],
+            cwd=ROOT, env=worker.env, stdout=write, stderr=subprocess.PIPE, text=True,
+            timeout=30,
+        )
+    finally:
+        os.close(write)
+    assert proc.returncode == 141, proc.stderr
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
