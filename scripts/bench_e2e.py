@@ -282,6 +282,15 @@ def cpu_seconds(pid: int) -> float:
     return cpu_seconds_of(f"/proc/{pid}/stat")
 
 
+def cpu_seconds_of(stat: str) -> float:
+    """User + system CPU seconds in a ``/proc/.../stat`` file (0.0 if it is gone)."""
+    try:
+        fields = Path(stat).read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds all CPUs spent busy (not idle, not waiting for I/O) since boot."""
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -308,14 +317,6 @@ def waited_to_run_seconds(pid: int) -> float:
         return int(Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split()[1]) / 1e9
     except (OSError, IndexError, ValueError):
         return 0.0
-
-
-def cpu_seconds_of(stat: str) -> float:
-    try:
-        fields = Path(stat).read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def worker_pid(home: Path) -> int:

@@ -77,6 +77,7 @@ class RemoteSessionHandle(SessionHandle):
         self.is_lost = False
         self._pending_input = bytearray()
         self._outbox: deque[bytes] = deque()  # input pieces waiting for the pace, in order
+        self._pump_due = False  # a timer will pump the outbox when the pace allows
         self._history: dict[int, Line] = {}
         self._fetching: set[int] = set()
 
@@ -121,13 +122,19 @@ class RemoteSessionHandle(SessionHandle):
         while self._outbox and not self.ended:
             piece = self._outbox[0]
             if not pace.try_take(len(piece)):
-                wait = pace.retry_after(len(piece))
-                QTimer.singleShot(max(1, int(wait * 1000) + 1), self, self._pump)
+                if not self._pump_due:  # one timer, however many writes wait behind it
+                    self._pump_due = True
+                    wait = pace.retry_after(len(piece))
+                    QTimer.singleShot(max(1, int(wait * 1000) + 1), self, self._paced)
                 return
             self._outbox.popleft()
             size = len(piece)
             self._backend.call(MsgType.SESSION_WRITE, {"session": self._id, "data": piece},
                                lambda reply, size=size: self._written(reply, size))
+
+    def _paced(self) -> None:
+        self._pump_due = False
+        self._pump()
 
     def _written(self, reply: Any, size: int) -> None:
         if reply is not None or self.ended:
